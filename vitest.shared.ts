@@ -3,9 +3,10 @@ import { fileURLToPath } from "node:url"
 import type { UserConfig } from "vitest/config"
 
 const root = path.dirname(fileURLToPath(import.meta.url))
-const alias = (pkg: string, dir: string) => ({
-  [`@effect-mimo/${pkg}`]: path.join(root, dir, "src", "index.ts")
-})
+const alias = (pkg: string, dir: string) => [
+  { find: new RegExp(`^@effect-mimo/${pkg}$`), replacement: path.join(root, dir, "src", "index.ts") },
+  { find: new RegExp(`^@effect-mimo/${pkg}/(.*)$`), replacement: path.join(root, dir, "src", "$1.ts") }
+]
 
 /**
  * Shared Vitest settings: workspace packages resolve to their sources (as in
@@ -14,13 +15,13 @@ const alias = (pkg: string, dir: string) => ({
  */
 export const shared: UserConfig = {
   resolve: {
-    alias: {
+    alias: [
       ...alias("core", "packages/core"),
       ...alias("platform-node", "packages/platform-node"),
       ...alias("platform-browser", "packages/platform-browser"),
       ...alias("simulator", "packages/simulator"),
       ...alias("ratelimit-redis", "packages/ratelimit-redis")
-    }
+    ]
   },
   test: {
     include: ["test/**/*.test.ts"],

@@ -15,3 +15,53 @@ export * as ErrorCode from "./ErrorCode.js"
  * @since 0.1.0
  */
 export * as MimoError from "./MimoError.js"
+
+/**
+ * The `POST /chat/completions` request, response and chunk Schemas, and the
+ * helpers around them (accumulating a stream, reading the answer, TTS requests).
+ *
+ * @since 0.1.0
+ */
+export * as ChatCompletion from "./ChatCompletion.js"
+
+/**
+ * The known MiMo models and their facts, and the `GET /models` Schema.
+ *
+ * @since 0.1.0
+ */
+export * as Model from "./Model.js"
+
+/**
+ * Local request validation, with per-host profiles.
+ *
+ * @since 0.1.0
+ */
+export * as Validation from "./Validation.js"
+
+/**
+ * The retry policy, as composable Schedules.
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * Reading and writing `Retry-After` / `retry-after-ms`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryAfter from "./RetryAfter.js"
+
+/**
+ * HTTP error responses to typed errors and back.
+ *
+ * @since 0.1.0
+ */
+export * as ErrorResponse from "./ErrorResponse.js"
+
+/**
+ * `MimoClient`: the MiMo API as an Effect service.
+ *
+ * @since 0.1.0
+ */
+export * as MimoClient from "./MimoClient.js"

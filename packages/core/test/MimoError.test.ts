@@ -5,7 +5,12 @@ import { ErrorCode, MimoError } from "../src/index.js"
 describe("MimoError", () => {
   it("has one class per row of the seed table, with the row's status and code", () => {
     for (const row of ErrorCode.rows) {
-      const decoded = Schema.decodeUnknownSync(MimoError.ApiError)({ _tag: row.tag, status: row.status, code: row.code, message: "m" })
+      const decoded = Schema.decodeUnknownSync(MimoError.ApiError)({
+        _tag: row.tag,
+        status: row.status,
+        code: row.code,
+        message: "m"
+      })
       expect(decoded._tag).toBe(row.tag)
       expect(decoded.status).toBe(row.status)
       expect(decoded.code).toBe(row.code)

@@ -1,0 +1,185 @@
+/**
+ * The `mimo` commands, declared with `@effect/cli`: `Options` and `Args` are
+ * parsed and validated by the library, `Command.make` pairs them with a
+ * handler, and `Command.run` adds `--help`, `--version`, `--wizard`,
+ * `--completions` and `--log-level`.
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as CliValidationError from "@effect/cli/ValidationError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Chat from "./Chat.js"
+import type * as ServeSimulator from "./ServeSimulator.js"
+import * as Speech from "./Speech.js"
+
+/** A duration in Effect's syntax (`2 seconds`, `500 millis`), parsed by `Duration.decodeUnknown`. */
+const duration = (name: string) =>
+  Options.text(name).pipe(
+    Options.mapEffect((text) =>
+      Option.match(Duration.decodeUnknown(text), {
+        onNone: () =>
+          Effect.fail(
+            CliValidationError.invalidValue(
+              HelpDoc.p(`--${name}: expected a duration such as "2 seconds" or "500 millis", got "${text}"`)
+            )
+          ),
+        onSome: Effect.succeed
+      })
+    ),
+    Options.withPseudoName("duration")
+  )
+
+const atLeastOne = (name: string) => (n: number) =>
+  n >= 1
+    ? Effect.succeed(n)
+    : Effect.fail(CliValidationError.invalidValue(HelpDoc.p(`--${name}: expected at least 1, got ${n}`)))
+
+// -----------------------------------------------------------------------------
+// mimo chat
+// -----------------------------------------------------------------------------
+
+const chatOptions = {
+  model: Options.text("model").pipe(
+    Options.withDefault("mimo-v2-flash"),
+    Options.withDescription("The model id.")
+  ),
+  system: Options.text("system").pipe(Options.optional, Options.withDescription("A system message.")),
+  stream: Options.boolean("stream").pipe(Options.withDescription("Stream the answer as it is generated (SSE).")),
+  temperature: Options.float("temperature").pipe(Options.optional, Options.withDescription("Sampling temperature.")),
+  topP: Options.float("top-p").pipe(Options.optional, Options.withDescription("Nucleus sampling (top_p).")),
+  maxTokens: Options.integer("max-tokens").pipe(
+    Options.optional,
+    Options.withDescription("max_completion_tokens: reasoning plus answer tokens.")
+  ),
+  thinking: Options.boolean("thinking").pipe(Options.withDescription("Turn thinking (reasoning) on.")),
+  maxAttempts: Options.integer("max-attempts").pipe(
+    Options.mapEffect(atLeastOne("max-attempts")),
+    Options.withDefault(5),
+    Options.withDescription("Attempts in all, the first included.")
+  ),
+  timeout: duration("timeout").pipe(
+    Options.optional,
+    Options.withDescription("Per-attempt timeout, e.g. \"2 seconds\" (default 10 minutes).")
+  ),
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print one JSON object (success or failure) as the last line of stdout.")
+  ),
+  prompt: Args.text({ name: "prompt" }).pipe(Args.withDescription("What to ask."))
+}
+
+/** `mimo chat [options] <prompt>` */
+export const chat = Command.make("chat", chatOptions, (options) => Chat.run(options)).pipe(
+  Command.withDescription("Ask a model; retries are shown on stderr as they happen.")
+)
+
+// -----------------------------------------------------------------------------
+// mimo tts
+// -----------------------------------------------------------------------------
+
+/** `mimo tts [--model] [--voice] [--format wav|mp3|pcm16] --out <file> <text>` */
+export const tts = Command.make("tts", {
+  model: Options.text("model").pipe(Options.withDefault("mimo-v2.5-tts"), Options.withDescription("The TTS model.")),
+  voice: Options.text("voice").pipe(
+    Options.optional,
+    Options.withDescription("A preset voice, e.g. Mia, Chloe, Milo, Dean (mimo-v2.5-tts).")
+  ),
+  format: Options.choice("format", ["wav", "mp3", "pcm16"]).pipe(
+    Options.withDefault("wav" as const),
+    Options.withDescription("The audio format.")
+  ),
+  out: Options.text("out").pipe(Options.withPseudoName("file"), Options.withDescription("Where to write the audio.")),
+  text: Args.text({ name: "text" }).pipe(Args.withDescription("What to say."))
+}, (options) => Speech.run(options)).pipe(
+  Command.withDescription("Synthesise speech and write it to a file.")
+)
+
+// -----------------------------------------------------------------------------
+// mimo models
+// -----------------------------------------------------------------------------
+
+/** `mimo models` */
+export const models = Command.make("models", {}, () => Speech.models).pipe(
+  Command.withDescription("List the models the server offers.")
+)
+
+// -----------------------------------------------------------------------------
+// mimo simulator
+// -----------------------------------------------------------------------------
+
+/** `mimo simulator [--port n] [fault and rate-limit options]` */
+export const simulator = Command.make("simulator", {
+  port: Options.integer("port").pipe(
+    Options.withDefault(0),
+    Options.withDescription("The port on 127.0.0.1 (0: a free one).")
+  ),
+  seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("The seed of answers and faults.")),
+  fault: Options.text("fault").pipe(
+    Options.repeated,
+    Options.withDescription(
+      "A fault queued for the next chat request, in order (repeatable), e.g. error:503, " +
+        "error:rate_limit_exceeded;retry-after=3, reset, hang, latency:200, cut:3, ok."
+    )
+  ),
+  faults: Options.text("faults").pipe(
+    Options.optional,
+    Options.withDescription(
+      "Seeded random faults: <fault>@<probability> joined by |, e.g. \"error:503@0.1|reset@0.05\"."
+    )
+  ),
+  errorShape: Options.choice("error-shape", ["seed", "xiaomi", "bare"]).pipe(
+    Options.optional,
+    Options.withDescription("The envelope of error bodies.")
+  ),
+  rpm: Options.integer("rpm").pipe(Options.optional, Options.withDescription("Requests per minute per model.")),
+  rps: Options.integer("rps").pipe(
+    Options.optional,
+    Options.withDescription("Requests per second per model (replaces --rpm).")
+  ),
+  tpm: Options.integer("tpm").pipe(Options.optional, Options.withDescription("Tokens per minute per model.")),
+  burst: Options.integer("burst").pipe(Options.optional, Options.withDescription("Requests allowed at once.")),
+  noRateLimit: Options.boolean("no-rate-limit").pipe(Options.withDescription("Turn rate limits off.")),
+  retryAfter: Options.choice("retry-after", ["seconds", "millis", "none"]).pipe(
+    Options.optional,
+    Options.withDescription("How a 429 says when to retry: Retry-After seconds, plus retry-after-ms, or nothing.")
+  ),
+  chunkDelay: duration("chunk-delay").pipe(
+    Options.optional,
+    Options.withDescription("A pause between SSE events, e.g. \"20 millis\".")
+  )
+}, (options: ServeSimulator.Options) =>
+  // Loaded on demand, like the demo: only these commands need the simulator's code at startup.
+  Effect.flatMap(Effect.promise(() => import("./ServeSimulator.js")), (module) => module.run(options))).pipe(
+    Command.withDescription(
+      "Run the MiMo simulator in the foreground on 127.0.0.1 and print its URL. It enforces MIMO_API_KEY when set."
+    )
+  )
+
+// -----------------------------------------------------------------------------
+// mimo demo
+// -----------------------------------------------------------------------------
+
+/** `mimo demo` */
+export const demo = Command.make(
+  "demo",
+  {},
+  () => Effect.flatMap(Effect.promise(() => import("./Demo.js")), (module) => module.run)
+).pipe(
+  Command.withDescription("A guided tour against the embedded simulator: answers, retries, errors, TTS.")
+)
+
+// -----------------------------------------------------------------------------
+// mimo
+// -----------------------------------------------------------------------------
+
+/** The root command. */
+export const mimo = Command.make("mimo").pipe(
+  Command.withDescription("The MiMo API from the command line, built with effect-mimo."),
+  Command.withSubcommands([chat, tts, models, simulator, demo])
+)
+
+/** Parses `process.argv` and runs the matching handler. */
+export const run = Command.run(mimo, { name: "mimo", version: "0.1.0" })

@@ -1,0 +1,375 @@
+/**
+ * End-to-end tests of the built `mimo` CLI: each test starts the simulator
+ * in-process on a random loopback port, runs `node dist/bin.js ...` as a child
+ * process against it (MIMO_BASE_URL / MIMO_API_KEY in the child's env), and
+ * checks stdout, stderr, the exit status and what the simulator received.
+ *
+ * Backoffs are kept short with `MIMO_RETRY_BASE=20 millis` (the CLI's
+ * documented knob) and short `Retry-After`s; no test sleeps through a real
+ * backoff except the SIGINT one, which interrupts it.
+ */
+import * as ErrorCode from "@effect-mimo/core/ErrorCode"
+import * as Fault from "@effect-mimo/simulator/Fault"
+import * as Simulator from "@effect-mimo/simulator/Simulator"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { execFileSync, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { beforeAll } from "vitest"
+
+const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const bin = path.join(appDir, "dist", "bin.js")
+
+/** A distinctive key: no output of the CLI may ever contain it. */
+const KEY = "sk-CANARY-7f3a9c1e5b2d4680-do-not-print"
+
+beforeAll(() => {
+  // Builds the CLI and the packages it references (incremental: quick when up to date).
+  execFileSync("pnpm", ["exec", "tsc", "-b", "tsconfig.build.json"], { cwd: appDir, stdio: "inherit" })
+}, 240_000)
+
+/** The child's environment: ours without any MIMO_* variable, plus `env`. */
+const childEnv = (env: Record<string, string>): NodeJS.ProcessEnv => {
+  const base: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("MIMO_")) base[k] = v
+  }
+  return { ...base, NO_COLOR: "1", MIMO_RETRY_BASE: "20 millis", ...env }
+}
+
+interface Exited {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+interface Child {
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly kill: (signal: NodeJS.Signals) => void
+  readonly exited: Effect.Effect<Exited>
+}
+
+/** Spawns the CLI; the child is killed when the test's scope closes, if still running. */
+const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync((): Child => {
+      const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+      child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+      const done = new Promise<Exited>((resolve) =>
+        child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+      )
+      return {
+        stdout: () => stdout,
+        stderr: () => stderr,
+        kill: (signal) => child.kill(signal),
+        exited: Effect.promise(() => done)
+      }
+    }),
+    (child) => Effect.sync(() => child.kill("SIGKILL"))
+  )
+
+/** Runs the CLI to completion. */
+const runCli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Effect.flatMap(spawnCli(args, env), (child) => child.exited)
+
+/** The simulator of a test: only KEY is accepted, no rate limits. */
+const simulator = (options: Simulator.Options = {}) =>
+  Simulator.make({ apiKey: Redacted.make(KEY), seed: 7, rateLimit: { enabled: false }, ...options })
+
+const hostEnv = (sim: Simulator.SimulatorService, key = KEY) => ({ MIMO_BASE_URL: sim.url, MIMO_API_KEY: key })
+
+const lastLine = (text: string) => {
+  const lines = text.trim().split("\n")
+  return lines[lines.length - 1]
+}
+
+const JsonSuccess = Schema.Struct({
+  ok: Schema.Literal(true),
+  content: Schema.String,
+  attempts: Schema.Number,
+  model: Schema.String,
+  usage: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  requestId: Schema.NullOr(Schema.String)
+})
+
+const JsonFailure = Schema.Struct({
+  ok: Schema.Literal(false),
+  tag: Schema.String,
+  code: Schema.NullOr(Schema.String),
+  status: Schema.NullOr(Schema.Number),
+  message: Schema.String,
+  requestId: Schema.NullOr(Schema.String),
+  retryAfterMs: Schema.NullOr(Schema.Number),
+  attempts: Schema.Number,
+  content: Schema.String
+})
+
+const decodeLast = <A, I>(schema: Schema.Schema<A, I>, stdout: string): A =>
+  Schema.decodeUnknownSync(Schema.parseJson(schema), { onExcessProperty: "error" })(lastLine(stdout))
+
+const retryLine =
+  /retry: attempt (\d+) of (\d+) failed: (\S+) \((\d+|no HTTP status)\) .*; waiting (\d+(?:\.\d+)? m?s) \((.+)\)/
+
+describe("mimo chat --json", () => {
+  it.scopedLive("success: one object with every field, exit 0, one request", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const run = yield* runCli(["chat", "--json", "Say hello"], hostEnv(sim))
+      expect(run.code).toBe(0)
+      const out = decodeLast(JsonSuccess, run.stdout)
+      expect(out.content.length).toBeGreaterThan(0)
+      expect(out.attempts).toBe(1)
+      expect(out.model).toBe("mimo-v2-flash")
+      expect(out.usage?.total_tokens).toEqual(expect.any(Number))
+      expect(out.requestId).toEqual(expect.any(String))
+      expect((yield* sim.stats).requests).toBe(1)
+    }))
+
+  it.scopedLive("503 then success: a retry line on stderr, attempts 2", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      yield* sim.script([Fault.error("service_unavailable")])
+      const run = yield* runCli(
+        ["chat", "--json", "--max-attempts", "3", "--timeout", "2 seconds", "Hello"],
+        hostEnv(sim)
+      )
+      expect(run.code).toBe(0)
+      expect(decodeLast(JsonSuccess, run.stdout).attempts).toBe(2)
+      const match = run.stderr.match(retryLine)
+      expect(match?.slice(1, 4)).toEqual(["1", "3", "service_unavailable"])
+      expect(match?.[4]).toBe("503")
+      expect(match?.[6]).toMatch(/backoff/)
+      expect((yield* sim.stats).requests).toBe(2)
+    }))
+
+  it.scopedLive("401: failure object with every field, not retried, exit 1", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const run = yield* runCli(["chat", "--json", "Hello"], hostEnv(sim, "sk-wrong-key"))
+      expect(run.code).toBe(1)
+      const out = decodeLast(JsonFailure, run.stdout)
+      expect(out).toMatchObject({
+        ok: false,
+        tag: "AuthenticationFailed",
+        code: "authentication_failed",
+        status: 401,
+        retryAfterMs: null,
+        attempts: 1,
+        content: ""
+      })
+      expect(out.message.length).toBeGreaterThan(0)
+      expect((yield* sim.stats).requests).toBe(1)
+    }))
+
+  it.scopedLive("429 with Retry-After until the attempts run out: retryAfterMs, the wait's reason", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const limited = Fault.error("rate_limit_exceeded", { retryAfter: { millis: 150 } })
+      yield* sim.script([limited, limited])
+      const run = yield* runCli(["chat", "--json", "--max-attempts", "2", "Hello"], hostEnv(sim))
+      expect(run.code).toBe(1)
+      expect(decodeLast(JsonFailure, run.stdout)).toMatchObject({
+        tag: "RateLimitExceeded",
+        code: "rate_limit_exceeded",
+        status: 429,
+        retryAfterMs: 150,
+        attempts: 2
+      })
+      const match = run.stderr.match(retryLine)
+      expect(match?.[3]).toBe("rate_limit_exceeded")
+      expect(match?.[6]).toBe("Retry-After 150 ms")
+      expect((yield* sim.stats).requests).toBe(2)
+    }))
+
+  it.scopedLive("a stream cut after some chunks: the text before the failure is in content", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      yield* sim.script([Fault.streamCut(3)])
+      const run = yield* runCli(["chat", "--json", "--stream", "--max-attempts", "1", "Tell me more"], hostEnv(sim))
+      expect(run.code).toBe(1)
+      const out = decodeLast(JsonFailure, run.stdout)
+      expect(out.tag).toBe("TransportError")
+      expect(out.status).toBeNull()
+      expect(out.attempts).toBe(1)
+      expect(out.content.length).toBeGreaterThan(0)
+    }))
+
+  it.scopedLive("validation: rejected before sending (attempts 0, no request received)", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const run = yield* runCli(["chat", "--json", "--temperature", "3", "Hello"], hostEnv(sim))
+      expect(run.code).toBe(1)
+      expect(decodeLast(JsonFailure, run.stdout)).toMatchObject({
+        tag: "ValidationError",
+        code: "invalid_request",
+        status: null,
+        requestId: null,
+        retryAfterMs: null,
+        attempts: 0,
+        content: ""
+      })
+      expect((yield* sim.stats).requests).toBe(0)
+    }))
+})
+
+describe("mimo chat", () => {
+  it.scopedLive("prints the answer on stdout; --stream prints the same text as it arrives", () =>
+    Effect.gen(function*() {
+      // 15 ms between SSE events, so the stream takes a while
+      const sim = yield* simulator({ chunkDelay: "15 millis" })
+      const json = decodeLast(JsonSuccess, (yield* runCli(["chat", "--json", "Stream this"], hostEnv(sim))).stdout)
+      const plain = yield* runCli(["chat", "Stream this"], hostEnv(sim))
+      expect(plain.code).toBe(0)
+      expect(plain.stdout).toBe(`${json.content}\n`)
+      const child = yield* spawnCli(["chat", "--stream", "Stream this"], hostEnv(sim))
+      while (child.stdout() === "") yield* Effect.sleep("5 millis")
+      // the first words are out while the rest is still coming
+      const early = child.stdout()
+      const streamed = yield* child.exited
+      expect(streamed.code).toBe(0)
+      expect(early.length).toBeLessThan(streamed.stdout.length)
+      expect(streamed.stdout).toBe(`${json.content}\n`)
+      const streamedJson = yield* runCli(["chat", "--stream", "--json", "Stream this"], hostEnv(sim))
+      expect(decodeLast(JsonSuccess, streamedJson.stdout)).toMatchObject({ content: json.content, attempts: 1 })
+      const stats = yield* sim.stats
+      expect(stats.streams.opened).toBe(2)
+      expect(stats.streams.closed).toBe(2)
+    }))
+
+  it.scopedLive("a failure is a short block on stderr: code, status, message, solution, request id", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const run = yield* runCli(["chat", "Hello"], hostEnv(sim, "sk-wrong-key"))
+      expect(run.code).toBe(1)
+      expect(run.stdout).toBe("")
+      expect(run.stderr).toMatch(/failed with AuthenticationFailed/)
+      expect(run.stderr).toMatch(/code: +authentication_failed\n/)
+      expect(run.stderr).toMatch(/status: +401\n/)
+      expect(run.stderr).toMatch(/message: +\S/)
+      // the seed's solution text, from the core's table
+      expect(run.stderr).toContain(`solution:    ${ErrorCode.table.authentication_failed.solution}`)
+      expect(run.stderr).toMatch(/request id: +\S/)
+      expect(run.stderr).toMatch(/attempts: +1\n/)
+    }))
+
+  it.scopedLive("the key is never printed, --log-level debug included", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator({ apiKey: Redacted.make("sk-some-other-key") })
+      const accepted = yield* simulator()
+      yield* accepted.script([Fault.error("service_unavailable"), Fault.error("internal_error")])
+      const runs = yield* Effect.all([
+        // rejected with 401 (the simulator expects another key)
+        runCli(["chat", "--log-level", "debug", "Hello"], hostEnv(sim)),
+        runCli(["chat", "--json", "--log-level", "debug", "Hello"], hostEnv(sim)),
+        // retried twice, then answered, streamed
+        runCli(["chat", "--log-level", "debug", "--stream", "Hello"], hostEnv(accepted)),
+        // refused connection (nothing listens there), retried
+        runCli(["chat", "--log-level", "debug", "--max-attempts", "2", "Hello"], {
+          MIMO_BASE_URL: "http://127.0.0.1:9/v1",
+          MIMO_API_KEY: KEY
+        })
+      ], { concurrency: "unbounded" })
+      expect(runs.map((r) => r.code)).toEqual([1, 1, 0, 1])
+      // debug logs did appear (so the check below looked at them)
+      expect(runs[2].stderr).toContain("MiMo attempt failed")
+      for (const run of runs) {
+        expect(run.stdout + run.stderr).not.toContain(KEY)
+        expect(run.stdout + run.stderr).not.toContain("CANARY")
+      }
+    }))
+
+  it.scopedLive("MIMO_BASE_URL without a key: a local error, nothing sent", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const run = yield* runCli(["chat", "--json", "Hello"], { MIMO_BASE_URL: sim.url })
+      expect(run.code).toBe(1)
+      expect(decodeLast(JsonFailure, run.stdout)).toMatchObject({ tag: "ValidationError", attempts: 0 })
+      const human = yield* runCli(["chat", "Hello"], { MIMO_BASE_URL: sim.url, MIMO_API_KEY: "  " })
+      expect(human.code).toBe(1)
+      expect(human.stderr).toContain("MIMO_API_KEY")
+      expect((yield* sim.stats).requests).toBe(0)
+    }))
+
+  it.scopedLive("no MIMO_* variables: the embedded simulator, announced in one stderr line", () =>
+    Effect.gen(function*() {
+      const run = yield* runCli(["chat", "Hello"], {})
+      expect(run.code).toBe(0)
+      const lines = run.stderr.trim().split("\n")
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(/embedded simulator at http:\/\/127\.0\.0\.1:\d+\/v1/)
+      expect(run.stdout.trim().length).toBeGreaterThan(0)
+    }))
+
+  it.scopedLive("SIGINT during a backoff wait: exits within 1 s, sends nothing more", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      yield* sim.script([Fault.error("service_unavailable")])
+      // A 10 s base backoff: the CLI is surely waiting when the signal comes.
+      const child = yield* spawnCli(["chat", "Hello"], { ...hostEnv(sim), MIMO_RETRY_BASE: "10 seconds" })
+      while (!child.stderr().includes("retry:")) yield* Effect.sleep("20 millis")
+      const start = Date.now()
+      child.kill("SIGINT")
+      const exited = yield* child.exited
+      const elapsed = Date.now() - start
+      expect(elapsed).toBeLessThan(1000)
+      expect(exited.code).toBe(130)
+      yield* Effect.sleep("200 millis")
+      expect((yield* sim.stats).requests).toBe(1)
+    }))
+})
+
+describe("mimo tts, models, simulator", () => {
+  it.scopedLive("tts writes a WAV file and prints its path, size and duration", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-test-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const out = path.join(dir, "hello.wav")
+      const run = yield* runCli(["tts", "--voice", "Mia", "--out", out, "Hello there"], hostEnv(sim))
+      expect(run.code).toBe(0)
+      const bytes = fs.readFileSync(out)
+      expect(bytes.subarray(0, 4).toString("latin1")).toBe("RIFF")
+      expect(bytes.subarray(8, 12).toString("latin1")).toBe("WAVE")
+      expect(run.stdout).toContain(out)
+      expect(run.stdout).toContain(`${bytes.byteLength} bytes`)
+      expect(run.stdout).toMatch(/\d+\.\d+ s/)
+    }))
+
+  it.scopedLive("models lists the models", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulator()
+      const run = yield* runCli(["models"], hostEnv(sim))
+      expect(run.code).toBe(0)
+      const ids = run.stdout.trim().split("\n").map((line) => line.split(/\s+/)[0])
+      expect(ids).toContain("mimo-v2-flash")
+      expect(ids).toContain("mimo-v2.5-tts")
+    }))
+
+  it.scopedLive("simulator prints its URL and enforces MIMO_API_KEY", () =>
+    Effect.gen(function*() {
+      const child = yield* spawnCli(["simulator", "--port", "0"], { MIMO_API_KEY: KEY })
+      while (!child.stdout().includes("\n")) yield* Effect.sleep("20 millis")
+      const url = child.stdout().trim()
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
+      const status = (key: string) =>
+        Effect.promise(() => fetch(`${url}/models`, { headers: { authorization: `Bearer ${key}` } })).pipe(
+          Effect.map((r) => r.status)
+        )
+      expect(yield* status("sk-wrong")).toBe(401)
+      expect(yield* status(KEY)).toBe(200)
+      child.kill("SIGINT")
+      const exited = yield* child.exited
+      expect(exited.code).toBe(130)
+      expect(exited.stdout + exited.stderr).not.toContain(KEY)
+    }))
+})

@@ -1,0 +1,264 @@
+/**
+ * `MimoClient`: the MiMo API as an Effect service.
+ *
+ * It is built over `@effect/platform`'s `HttpClient` and never picks a
+ * platform itself: provide `@effect-mimo/platform-node` (undici),
+ * `@effect-mimo/platform-browser` (fetch), or any `HttpClient` layer.
+ *
+ * Every call validates its request first (nothing is sent when validation
+ * fails), authenticates with a `Redacted` key, applies a per-attempt timeout,
+ * retries with the core's default `RetryPolicy` (or yours), logs each failed
+ * attempt once, and fails only with `MimoError`s.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type * as Stream from "effect/Stream"
+import type * as ChatCompletion from "./ChatCompletion.js"
+import * as internal from "./internal/client.js"
+import type * as MimoError from "./MimoError.js"
+import type * as Model from "./Model.js"
+import type * as Validation from "./Validation.js"
+
+/**
+ * What a caller learns about each failed attempt that will be retried.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryEvent {
+  /** The attempt that failed, counting from 1. */
+  readonly attempt: number
+  /** Why it failed. */
+  readonly error: MimoError.MimoError
+  /** How long the policy waits before the next attempt. */
+  readonly delay: Duration.Duration
+}
+
+/**
+ * Client settings. Only `apiKey` is required.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API key. Kept `Redacted`: it never appears in logs, spans, errors or `toString`. */
+  readonly apiKey: Redacted.Redacted<string>
+  /**
+   * The OpenAI-compatible base URL. Default `https://api.xiaomimimo.com/v1`.
+   * Others: `https://token-plan-{cn,sgp,ams}.xiaomimimo.com/v1` (Token Plan `tp-` keys, bound to
+   * their region) and `https://api.mimo-v2.com/v1` (mimo-v2.com, a separate compatible provider).
+   */
+  readonly baseUrl?: string | undefined
+  /** How the key is sent: `Authorization: Bearer <key>` (default) or `api-key: <key>`. */
+  readonly authHeader?: "authorization" | "api-key" | undefined
+  /** Per-attempt timeout (default 10 minutes); for streams, until the first chunk. A timeout is a retryable `TransportError`. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The retry policy (default `RetryPolicy.defaultPolicy`). */
+  readonly retry?: Schedule.Schedule<unknown, MimoError.MimoError> | undefined
+  /** An end-to-end budget per call: no retry starts whose wait would cross it. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** The validation profile (default: chosen from the base URL by `Validation.profileFor`). */
+  readonly validation?: Validation.Profile | undefined
+  /** Extra headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Called for every failed attempt that will be retried. */
+  readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * Per-call settings; each overrides the client's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallOptions {
+  readonly retry?: Schedule.Schedule<unknown, MimoError.MimoError> | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly deadline?: Duration.DurationInput | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * Text-to-speech output: the decoded audio bytes, their format, and the raw response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Speech {
+  readonly audio: Uint8Array
+  readonly format: string
+  readonly response: ChatCompletion.Response
+}
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The base URL requests go to. */
+  readonly baseUrl: string
+  /** The validation profile in force. */
+  readonly profile: Validation.Profile
+  /** `POST /chat/completions`, non-streaming. */
+  readonly chat: (
+    request: ChatCompletion.Request,
+    options?: CallOptions
+  ) => Effect.Effect<ChatCompletion.Response, MimoError.MimoError>
+  /**
+   * `POST /chat/completions` with `stream: true`, as a `Stream` of typed chunks (ending at `data: [DONE]`).
+   * Retried only before the first chunk; after it, a cut, an error event or an undecodable chunk ends the
+   * stream with a typed error, and what was emitted stays emitted.
+   */
+  readonly stream: (
+    request: ChatCompletion.Request,
+    options?: CallOptions
+  ) => Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError>
+  /** Text-to-speech through chat completions: the decoded audio bytes. */
+  readonly speech: (
+    input: ChatCompletion.SpeechInput,
+    options?: CallOptions
+  ) => Effect.Effect<Speech, MimoError.MimoError>
+  /** `GET /models`. */
+  readonly models: (options?: CallOptions) => Effect.Effect<Model.ModelList, MimoError.MimoError>
+}
+
+/**
+ * The MiMo client service.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { NodeMimoClient } from "@effect-mimo/platform-node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const mimo = yield* MimoClient.MimoClient
+ *   const response = yield* mimo.chat({
+ *     model: "mimo-v2-flash",
+ *     messages: [{ role: "user", content: "Hello!" }]
+ *   })
+ *   return response.choices[0]?.message?.content
+ * })
+ *
+ * program.pipe(Effect.provide(NodeMimoClient.layerConfig()), Effect.runPromise)
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MimoClient extends Context.Tag("@effect-mimo/core/MimoClient")<MimoClient, Service>() {}
+
+/**
+ * The default base URL (Xiaomi pay-as-you-go).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBaseUrl: string = internal.defaultBaseUrl
+
+/**
+ * The header that carries the retry count on retried attempts (`1` on the first retry).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const retryCountHeader: string = internal.retryCountHeader
+
+/**
+ * Builds the service over the `HttpClient` in context.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const client = MimoClient.make({ apiKey: Redacted.make("sk-...") }).pipe(
+ *   Effect.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options: Options) => Effect.Effect<Service, never, HttpClient.HttpClient> = internal.make
+
+/**
+ * A layer from options.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { Redacted } from "effect"
+ *
+ * const MimoLive = MimoClient.layer({ apiKey: Redacted.make("sk-..."), timeout: "30 seconds" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<MimoClient, never, HttpClient.HttpClient> =>
+  Layer.effect(MimoClient, make(options))
+
+/**
+ * The settings read from configuration:
+ * `MIMO_API_KEY` (required, non-empty, redacted), `MIMO_BASE_URL` (default
+ * `https://api.xiaomimimo.com/v1`), `MIMO_AUTH_HEADER` (`authorization` or
+ * `api-key`), `MIMO_TIMEOUT` (a duration such as `30 seconds`).
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { Effect } from "effect"
+ *
+ * const options = Effect.runSync(MimoClient.config.pipe(Effect.orDie))
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.all({
+  apiKey: Config.redacted("MIMO_API_KEY").pipe(
+    Config.validate({
+      message: "MIMO_API_KEY must not be empty",
+      validation: (key) => Redacted.value(key).trim() !== ""
+    })
+  ),
+  baseUrl: Config.string("MIMO_BASE_URL").pipe(Config.withDefault(internal.defaultBaseUrl)),
+  authHeader: Config.literal("authorization", "api-key")("MIMO_AUTH_HEADER").pipe(
+    Config.withDefault("authorization" as const)
+  ),
+  timeout: Config.duration("MIMO_TIMEOUT").pipe(Config.withDefault(internal.defaultTimeout))
+})
+
+/**
+ * A layer from configuration (see `config`), with optional overrides.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ *
+ * const MimoLive = MimoClient.layerConfig({ timeout: "30 seconds" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  overrides?: Partial<Omit<Options, "apiKey">>
+): Layer.Layer<MimoClient, import("effect/ConfigError").ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    MimoClient,
+    Effect.flatMap(config, (options) => make({ ...options, ...overrides }))
+  )

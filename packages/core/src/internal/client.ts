@@ -1,0 +1,399 @@
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as ChatCompletion from "../ChatCompletion.js"
+import * as ErrorResponse from "../ErrorResponse.js"
+import type * as Client from "../MimoClient.js"
+import * as MimoError from "../MimoError.js"
+import * as Model from "../Model.js"
+import * as RetryPolicy from "../RetryPolicy.js"
+import * as Validation from "../Validation.js"
+import { decodeEvents, excerpt } from "./sse.js"
+import * as Transport from "./transport.js"
+
+/** @internal */
+export const defaultBaseUrl = "https://api.xiaomimimo.com/v1"
+
+/** @internal */
+export const defaultTimeout: Duration.Duration = Duration.minutes(10)
+
+/** @internal */
+export const retryCountHeader = "x-mimo-retry-count"
+
+const formatError = (e: ParseResult.ParseError): string => ParseResult.TreeFormatter.formatErrorSync(e)
+
+const decodeResponse = (u: unknown) => Either.mapLeft(ChatCompletion.decodeResponseFast(u), formatError)
+const decodeChunk = (u: unknown) => Either.mapLeft(ChatCompletion.decodeChunkFast(u), formatError)
+const decodeModelsEither = ParseResult.decodeUnknownEither(Model.ModelList, { onExcessProperty: "preserve" })
+const decodeModels = (u: unknown) =>
+  Either.mapLeft(decodeModelsEither(u), (issue) => ParseResult.TreeFormatter.formatIssueSync(issue))
+
+const chunkDecoders = {
+  decode: decodeChunk,
+  chunkError: (u: unknown) => ErrorResponse.decodeChunkError(u)
+}
+
+const requestIdHeaders = ["x-request-id", "request-id", "x-mimo-request-id"] as const
+
+const requestIdFrom = (headers: Headers.Headers): string | undefined => {
+  for (const name of requestIdHeaders) {
+    const value = headers[name]
+    if (value !== undefined && value !== "") return value
+  }
+  return undefined
+}
+
+const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
+
+interface CallContext {
+  readonly operation: string
+  readonly model: string | undefined
+  attempts: number
+  readonly onRetry: ReadonlyArray<(event: Client.RetryEvent) => Effect.Effect<void>>
+}
+
+const annotationsOf = (ctx: CallContext, error: MimoError.MimoError) => ({
+  "mimo.operation": ctx.operation,
+  "mimo.model": ctx.model ?? "",
+  "mimo.error.tag": error._tag,
+  "mimo.error.code": MimoError.codeOf(error) ?? "",
+  "mimo.error.status": MimoError.statusOf(error) ?? 0,
+  "mimo.error.message": error.message,
+  "mimo.request_id": MimoError.requestIdOf(error) ?? "",
+  "mimo.attempt": ctx.attempts
+})
+
+/**
+ * Wraps a retry policy so that every failed attempt that will be retried is
+ * observed once: a structured warning log line, the span annotations and the
+ * caller's `onRetry` hooks, with the delay the policy chose. The policy's
+ * decisions are unchanged (`Schedule.delays` and `Schedule.identity` only
+ * observe, and `intersect` with `identity` keeps the policy's delays).
+ */
+const observed = (
+  policy: Schedule.Schedule<unknown, MimoError.MimoError>,
+  ctx: CallContext
+): Schedule.Schedule<unknown, MimoError.MimoError> =>
+  Schedule.intersect(Schedule.delays(policy), Schedule.identity<MimoError.MimoError>()).pipe(
+    Schedule.onDecision(([delay, error], decision) =>
+      decision._tag === "Done" ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const event: Client.RetryEvent = { attempt: ctx.attempts, error, delay }
+        const log = Effect.logWarning("MiMo attempt failed; retrying").pipe(
+          Effect.annotateLogs({
+            ...annotationsOf(ctx, error),
+            "mimo.retry.delay_ms": Duration.toMillis(delay),
+            "mimo.timestamp": new Date(now).toISOString()
+          })
+        )
+        return ctx.onRetry.length === 0
+          ? log
+          : Effect.zipRight(log, Effect.forEach(ctx.onRetry, (f) => f(event), { discard: true }))
+      })
+    )
+  )
+
+/** @internal */
+export const make = (
+  options: Client.Options
+): Effect.Effect<Client.Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const baseUrl = trimSlash(options.baseUrl ?? defaultBaseUrl)
+    const profile = options.validation ?? Validation.profileFor(baseUrl)
+    const keyCheck = yield* Effect.either(Validation.validateApiKey(options.apiKey))
+    const authHeaders: Record<string, string> = options.authHeader === "api-key"
+      ? { "api-key": Redacted.value(options.apiKey) }
+      : { authorization: `Bearer ${Redacted.value(options.apiKey)}` }
+    const baseHeaders = Headers.fromInput({
+      accept: "application/json",
+      ...options.headers,
+      ...authHeaders
+    })
+    const defaultPolicy = options.retry ?? RetryPolicy.defaultPolicy
+    const defaultTimeoutDuration = Duration.decode(options.timeout ?? defaultTimeout)
+    // Our own spans (one per call, one per attempt) replace the HTTP client's:
+    // they carry the MiMo attributes, never a header, and cost less on the hot path.
+    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+
+    const post = (path: string) =>
+      HttpClientRequest.post(`${baseUrl}${path}`).pipe(HttpClientRequest.setHeaders(baseHeaders))
+    const chatRequest = post("/chat/completions")
+    const modelsRequest = HttpClientRequest.get(`${baseUrl}/models`).pipe(HttpClientRequest.setHeaders(baseHeaders))
+
+    const withAttemptHeaders = (
+      request: HttpClientRequest.HttpClientRequest,
+      ctx: CallContext,
+      extra: Readonly<Record<string, string>> | undefined
+    ) => {
+      let r = ctx.attempts > 1
+        ? HttpClientRequest.setHeader(request, retryCountHeader, String(ctx.attempts - 1))
+        : request
+      if (extra !== undefined) r = HttpClientRequest.setHeaders(r, extra)
+      return r
+    }
+
+    const failResponse = (
+      response: HttpClientResponse.HttpClientResponse
+    ): Effect.Effect<never, MimoError.MimoError> => {
+      const requestId = requestIdFrom(response.headers)
+      return ErrorResponse.fromResponse(response, requestId !== undefined ? { requestId } : undefined)
+    }
+
+    const execute = (
+      request: HttpClientRequest.HttpClientRequest
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, MimoError.TransportError> =>
+      Effect.mapError(http.execute(request), (e: HttpClientError.HttpClientError) => Transport.fromHttpClientError(e))
+
+    const readJson = <A>(
+      response: HttpClientResponse.HttpClientResponse,
+      decode: (u: unknown) => Either.Either<A, string>
+    ): Effect.Effect<A, MimoError.MimoError> =>
+      response.text.pipe(
+        Effect.mapError((e) => Transport.fromHttpClientError(e, "ConnectionReset")),
+        Effect.flatMap((text) => {
+          const requestId = requestIdFrom(response.headers)
+          const fail = (message: string) =>
+            Effect.fail(
+              new MimoError.ResponseDecodeError({
+                status: response.status,
+                message,
+                body: excerpt(text),
+                ...(requestId !== undefined ? { requestId } : {})
+              })
+            )
+          let json: unknown
+          try {
+            json = JSON.parse(text)
+          } catch (e) {
+            return fail(`response body is not JSON: ${e instanceof Error ? e.message : String(e)}`)
+          }
+          const decoded = decode(json)
+          return Either.isRight(decoded) ? Effect.succeed(decoded.right) : fail(decoded.left)
+        })
+      )
+
+    const resolveCall = (operation: string, model: string | undefined, call: Client.CallOptions | undefined) => {
+      const ctx: CallContext = {
+        operation,
+        model,
+        attempts: 0,
+        onRetry: [
+          ...(options.onRetry !== undefined ? [options.onRetry] : []),
+          ...(call?.onRetry !== undefined ? [call.onRetry] : [])
+        ]
+      }
+      const timeout = call?.timeout !== undefined ? Duration.decode(call.timeout) : defaultTimeoutDuration
+      return { ctx, timeout }
+    }
+
+    const policyFor = (call: Client.CallOptions | undefined) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const policy = call?.retry ?? defaultPolicy
+        const deadline = call?.deadline ?? options.deadline
+        return deadline === undefined
+          ? policy
+          : RetryPolicy.deadline(policy, now + Duration.toMillis(Duration.decode(deadline)))
+      })
+
+    const timeoutError = (timeout: Duration.Duration) => () =>
+      new MimoError.TransportError({
+        reason: "Timeout",
+        message: `no response within ${Duration.format(timeout)}`
+      })
+
+    const onFinalFailure = (ctx: CallContext) => (error: MimoError.MimoError) =>
+      Effect.logError("MiMo call failed").pipe(
+        Effect.annotateLogs(annotationsOf(ctx, error)),
+        Effect.zipRight(Effect.annotateCurrentSpan(annotationsOf(ctx, error)))
+      )
+
+    /** Runs one operation: validation, then attempts under the retry policy, with spans and logs. */
+    const run = <A>(
+      ctx: CallContext,
+      call: Client.CallOptions | undefined,
+      attempt: Effect.Effect<A, MimoError.MimoError>
+    ): Effect.Effect<A, MimoError.MimoError> =>
+      Effect.flatMap(policyFor(call), (policy) =>
+        Effect.retry(
+          Effect.suspend(() => {
+            ctx.attempts++
+            return Effect.tapError(attempt, (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))).pipe(
+              Effect.withSpan("MimoClient.attempt", {
+                kind: "client",
+                captureStackTrace: false,
+                attributes: { "mimo.attempt": ctx.attempts }
+              })
+            )
+          }),
+          observed(policy, ctx)
+        ))
+
+    const chat = (
+      request: ChatCompletion.Request,
+      call?: Client.CallOptions
+    ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> => {
+      const { ctx, timeout } = resolveCall("chat", request.model, call)
+      return Effect.gen(function*() {
+        if (Either.isLeft(keyCheck)) return yield* keyCheck.left
+        const valid = yield* Validation.validateChatRequest(request, profile)
+        const body = HttpClientRequest.bodyUnsafeJson(chatRequest, ChatCompletion.toBody({ ...valid, stream: false }))
+        return yield* run(
+          ctx,
+          call,
+          Effect.suspend(() => execute(withAttemptHeaders(body, ctx, call?.headers))).pipe(
+            Effect.flatMap((response) =>
+              response.status >= 200 && response.status < 300
+                ? readJson(response, decodeResponse)
+                : failResponse(response)
+            ),
+            Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) })
+          )
+        )
+      }).pipe(
+        Effect.tapError(onFinalFailure(ctx)),
+        Effect.withSpan("MimoClient.chat", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "mimo.model": request.model }
+        })
+      )
+    }
+
+    const stream = (
+      request: ChatCompletion.Request,
+      call?: Client.CallOptions
+    ): Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> => {
+      const { ctx, timeout } = resolveCall("stream", request.model, call)
+      // One attempt: send, check the status, and pull until the first chunk.
+      // The attempt's scope owns the connection; on failure it is closed (the
+      // request aborted) before the policy decides on another attempt.
+      const open = (body: HttpClientRequest.HttpClientRequest) =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const opened = yield* Effect.gen(function*() {
+            const response = yield* execute(withAttemptHeaders(body, ctx, call?.headers))
+            if (response.status < 200 || response.status >= 300) return yield* failResponse(response)
+            const requestId = requestIdFrom(response.headers)
+            const chunks = decodeEvents(
+              response.stream,
+              chunkDecoders,
+              Transport.streamCut,
+              { requestId }
+            )
+            const pull = yield* Stream.toPull(chunks)
+            // Pull until the first non-empty batch, or the end of the stream.
+            let first: Chunk.Chunk<ChatCompletion.Chunk> = Chunk.empty()
+            let ended = false
+            while (Chunk.isEmpty(first) && !ended) {
+              const next = yield* Effect.either(pull)
+              if (Either.isRight(next)) first = next.right
+              else if (Option.isNone(next.left)) ended = true
+              else return yield* Effect.fail(next.left.value)
+            }
+            return { first, pull, ended }
+          }).pipe(
+            Scope.extend(scope),
+            Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) }),
+            Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))
+          )
+          return { ...opened, scope }
+        })
+
+      return Stream.unwrapScoped(
+        Effect.gen(function*() {
+          if (Either.isLeft(keyCheck)) return yield* keyCheck.left
+          const valid = yield* Validation.validateChatRequest(request, profile)
+          const body = HttpClientRequest.bodyUnsafeJson(chatRequest, ChatCompletion.toBody({ ...valid, stream: true }))
+          const opened = yield* run(ctx, call, Effect.suspend(() => open(body)))
+          yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
+          const rest: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> = opened.ended
+            ? Stream.empty
+            : Stream.repeatEffectChunkOption(opened.pull)
+          return Stream.concat(Stream.fromChunk(opened.first), rest)
+        })
+      ).pipe(
+        Stream.tapErrorCause((cause) => Cause.isFailType(cause) ? onFinalFailure(ctx)(cause.error) : Effect.void),
+        Stream.withSpan("MimoClient.stream", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "mimo.model": request.model }
+        })
+      )
+    }
+
+    const speech = (
+      input: ChatCompletion.SpeechInput,
+      call?: Client.CallOptions
+    ): Effect.Effect<Client.Speech, MimoError.MimoError> =>
+      Effect.suspend(() => {
+        const request = ChatCompletion.speechRequest(input)
+        return Effect.flatMap(chat(request, call), (response) => {
+          const data = response.choices[0]?.message?.audio?.data
+          if (typeof data !== "string" || data === "") {
+            return Effect.fail(
+              new MimoError.ResponseDecodeError({
+                status: 200,
+                message: "the response holds no audio (choices[0].message.audio.data)",
+                body: "",
+                ...(typeof response.id === "string" ? { requestId: response.id } : {})
+              })
+            )
+          }
+          return Either.match(Encoding.decodeBase64(data), {
+            onLeft: (e) =>
+              Effect.fail(
+                new MimoError.ResponseDecodeError({
+                  status: 200,
+                  message: `audio data is not base64: ${e.message}`,
+                  body: excerpt(data, 64)
+                })
+              ),
+            onRight: (audio) =>
+              Effect.succeed<Client.Speech>({
+                audio,
+                format: request.audio?.format ?? "wav",
+                response
+              })
+          })
+        })
+      }).pipe(Effect.withSpan("MimoClient.speech", { kind: "client", captureStackTrace: false }))
+
+    const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> => {
+      const { ctx, timeout } = resolveCall("models", undefined, call)
+      return Effect.gen(function*() {
+        if (Either.isLeft(keyCheck)) return yield* keyCheck.left
+        return yield* run(
+          ctx,
+          call,
+          Effect.suspend(() => execute(withAttemptHeaders(modelsRequest, ctx, call?.headers))).pipe(
+            Effect.flatMap((response) =>
+              response.status >= 200 && response.status < 300
+                ? readJson(response, decodeModels)
+                : failResponse(response)
+            ),
+            Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) })
+          )
+        )
+      }).pipe(
+        Effect.tapError(onFinalFailure(ctx)),
+        Effect.withSpan("MimoClient.models", { kind: "client", captureStackTrace: false })
+      )
+    }
+
+    return { baseUrl, profile, chat, stream, speech, models } satisfies Client.Service
+  })

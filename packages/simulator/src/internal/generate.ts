@@ -1,0 +1,429 @@
+/**
+ * Deterministic answers: from a seed and the request, what the "model" says,
+ * how many tokens it costs, and how it is rendered as JSON or SSE.
+ *
+ * Works on the raw (already validated) JSON body in its wire form, so it reads
+ * snake_case fields with guards and never throws on odd shapes.
+ *
+ * @internal
+ */
+import * as audio from "./audio.js"
+import * as prng from "./prng.js"
+
+/** A JSON object (the parsed request body). */
+export type Json = { readonly [key: string]: unknown }
+
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const WORDS = [
+  "the",
+  "model",
+  "answers",
+  "quietly",
+  "with",
+  "seeded",
+  "words",
+  "from",
+  "a",
+  "small",
+  "list",
+  "and",
+  "every",
+  "reply",
+  "is",
+  "the",
+  "same",
+  "for",
+  "one",
+  "prompt",
+  "simulated",
+  "tokens",
+  "flow",
+  "through",
+  "local",
+  "sockets",
+  "while",
+  "effects",
+  "compose",
+  "schedules",
+  "retry",
+  "gently",
+  "streams",
+  "arrive",
+  "in",
+  "order",
+  "errors",
+  "are",
+  "typed",
+  "values",
+  "latency",
+  "stays",
+  "low",
+  "under",
+  "load",
+  "MiMo",
+  "speaks",
+  "clearly",
+  "about",
+  "weather",
+  "code",
+  "music",
+  "rivers",
+  "mountains",
+  "light",
+  "data",
+  "careful",
+  "bright",
+  "steady",
+  "simple",
+  "tests",
+  "pass",
+  "today",
+  "again"
+]
+
+const REASONING = [
+  "The",
+  "user",
+  "asks",
+  "something",
+  "simple",
+  "so",
+  "I",
+  "will",
+  "think",
+  "briefly",
+  "then",
+  "answer",
+  "plainly",
+  "and",
+  "check",
+  "the",
+  "facts",
+  "first"
+]
+
+/** The text of a message `content` (a string or an array of parts). */
+export const contentText = (content: unknown): string => {
+  if (typeof content === "string") return content
+  if (Array.isArray(content)) {
+    let out = ""
+    for (const part of content) {
+      if (isObject(part) && typeof part.text === "string") out += part.text
+    }
+    return out
+  }
+  return ""
+}
+
+/** What kind of answer the model gives. */
+export type ModelKind = "text" | "tts" | "asr"
+
+/** The settings the generator needs, resolved by the server. */
+export interface Context {
+  readonly seed: number
+  readonly kind: ModelKind
+  readonly thinkingDefault: boolean
+  readonly defaultMaxTokens: number
+  readonly id: string
+  readonly toolCallId: string
+  readonly created: number
+}
+
+/** The audio part of a TTS answer. */
+export interface AudioAnswer {
+  readonly format: "wav" | "mp3" | "pcm16" | "pcm"
+  readonly seconds: number
+  readonly frequency: number
+  readonly finalTextPreview: string | undefined
+}
+
+/** Everything an answer is made of, before rendering. */
+export interface Answer {
+  readonly id: string
+  readonly created: number
+  readonly model: string
+  readonly stream: boolean
+  /** Reasoning deltas (one token each). */
+  readonly reasoning: ReadonlyArray<string>
+  /** Content deltas. */
+  readonly content: ReadonlyArray<string>
+  readonly toolCall:
+    | { readonly id: string; readonly name: string; readonly fragments: ReadonlyArray<string> }
+    | undefined
+  readonly audio: AudioAnswer | undefined
+  readonly finishReason: "stop" | "length" | "tool_calls"
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly reasoningTokens: number
+  /** ASR: the length of the audio in seconds. */
+  readonly seconds: number | undefined
+}
+
+const fragments = (text: string, size: number): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
+  return out
+}
+
+const argumentValue = (schema: unknown, rng: prng.Prng): unknown => {
+  const type = isObject(schema) ? schema.type : undefined
+  if (isObject(schema) && Array.isArray(schema.enum) && schema.enum.length > 0) {
+    return schema.enum[prng.int(rng, 0, schema.enum.length - 1)]
+  }
+  switch (type) {
+    case "number":
+      return Math.round(rng() * 10000) / 100
+    case "integer":
+      return prng.int(rng, 1, 100)
+    case "boolean":
+      return rng() < 0.5
+    case "array":
+      return [argumentValue(isObject(schema) ? schema.items : undefined, rng)]
+    case "object":
+      return toolArguments(schema, rng)
+    case "null":
+      return null
+    default:
+      return WORDS[prng.int(rng, 0, WORDS.length - 1)]
+  }
+}
+
+const toolArguments = (parameters: unknown, rng: prng.Prng): Json => {
+  const out: Record<string, unknown> = {}
+  if (isObject(parameters) && isObject(parameters.properties)) {
+    for (const key of Object.keys(parameters.properties)) {
+      out[key] = argumentValue(parameters.properties[key], rng)
+    }
+  }
+  return out
+}
+
+/** The function tool the last user message asks for ("call <name>"), if any. */
+const requestedTool = (tools: unknown, lastUser: string): Json | undefined => {
+  if (!Array.isArray(tools) || tools.length === 0) return undefined
+  const wanted = lastUser.toLowerCase()
+  if (!wanted.includes("call ")) return undefined
+  for (const tool of tools) {
+    if (isObject(tool) && tool.type === "function" && isObject(tool.function)) {
+      const name = tool.function.name
+      if (typeof name === "string" && wanted.includes(`call ${name.toLowerCase()}`)) return tool.function
+    }
+  }
+  return undefined
+}
+
+const audioFormat = (body: Json, stream: boolean): AudioAnswer["format"] => {
+  const a = body.audio
+  const f = isObject(a) ? a.format : undefined
+  return f === "mp3" || f === "pcm16" || f === "pcm" || f === "wav" ? f : stream ? "pcm16" : "wav"
+}
+
+/** Builds the answer to a validated chat request (its raw JSON body). */
+export const answer = (body: Json, ctx: Context): Answer => {
+  const model = typeof body.model === "string" ? body.model : ""
+  const stream = body.stream === true
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  let chars = 0
+  let hash = prng.hashString(model, prng.hashNumber(0x811c9dc5, ctx.seed))
+  let lastUser = ""
+  let lastAssistant = ""
+  for (const m of messages) {
+    if (!isObject(m)) continue
+    const text = contentText(m.content)
+    chars += text.length
+    hash = prng.hashString(text, hash)
+    if (m.role === "user") lastUser = text
+    else if (m.role === "assistant") lastAssistant = text
+  }
+  const promptTokens = Math.max(1, Math.ceil(chars / 4))
+  const rng = prng.make(hash)
+  const budget = typeof body.max_completion_tokens === "number" && body.max_completion_tokens > 0
+    ? body.max_completion_tokens
+    : ctx.defaultMaxTokens
+  const base = {
+    id: ctx.id,
+    created: ctx.created,
+    model,
+    stream,
+    promptTokens,
+    seconds: undefined
+  }
+
+  if (ctx.kind === "tts") {
+    const a = body.audio
+    const voice = isObject(a) && typeof a.voice === "string" ? a.voice : "mimo_default"
+    const optimize = isObject(a) && a.optimize_text_preview === true
+    const spoken = lastAssistant !== "" ? lastAssistant : lastUser
+    const seconds = audio.durationSecondsForText(spoken)
+    const tokens = Math.min(budget, Math.max(1, Math.ceil(seconds * 25)))
+    return {
+      ...base,
+      reasoning: [],
+      content: [],
+      toolCall: undefined,
+      audio: {
+        format: audioFormat(body, stream),
+        seconds,
+        frequency: 220 + (prng.hashString(voice) % 440),
+        finalTextPreview: optimize ? spoken : undefined
+      },
+      finishReason: "stop",
+      completionTokens: tokens,
+      reasoningTokens: 0
+    }
+  }
+
+  const tool = ctx.kind === "text" ? requestedTool(body.tools, lastUser) : undefined
+  const thinking = ctx.kind === "text" &&
+    (isObject(body.thinking) ? body.thinking.type === "enabled" : ctx.thinkingDefault)
+  const reasoning: Array<string> = []
+  if (thinking) {
+    const n = Math.min(budget, prng.int(rng, 4, 12))
+    for (let i = 0; i < n; i++) reasoning.push((i === 0 ? "" : " ") + REASONING[i % REASONING.length])
+  }
+  let left = budget - reasoning.length
+
+  if (tool !== undefined && left > 0) {
+    const name = typeof tool.name === "string" ? tool.name : "tool"
+    const args = JSON.stringify(toolArguments(tool.parameters, rng))
+    const tokens = Math.max(1, Math.ceil(args.length / 4))
+    return {
+      ...base,
+      reasoning,
+      content: [],
+      toolCall: { id: ctx.toolCallId, name, fragments: fragments(args, 8) },
+      audio: undefined,
+      finishReason: "tool_calls",
+      completionTokens: reasoning.length + tokens,
+      reasoningTokens: reasoning.length
+    }
+  }
+
+  const wanted = prng.int(rng, 8, 32)
+  const words = Math.max(0, Math.min(wanted, left))
+  const content: Array<string> = []
+  const json = isObject(body.response_format) && body.response_format.type === "json_object"
+  if (json) {
+    const picked: Array<string> = []
+    for (let i = 0; i < words; i++) picked.push(WORDS[(rng() * WORDS.length) | 0])
+    const text = JSON.stringify({ answer: picked.join(" ") })
+    for (const f of fragments(text, 16)) content.push(f)
+  } else {
+    for (let i = 0; i < words; i++) {
+      const w = WORDS[(rng() * WORDS.length) | 0]
+      content.push(i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : " " + w)
+    }
+    if (words === wanted && words > 0) content[content.length - 1] += "."
+  }
+  left -= words
+  return {
+    ...base,
+    reasoning,
+    content,
+    toolCall: undefined,
+    audio: undefined,
+    finishReason: words < wanted ? "length" : "stop",
+    completionTokens: reasoning.length + words,
+    reasoningTokens: reasoning.length,
+    seconds: ctx.kind === "asr" ? Math.max(1, Math.round(chars / 1000)) : undefined
+  }
+}
+
+const usage = (a: Answer, stream: boolean) => {
+  const u: Record<string, unknown> = {
+    prompt_tokens: a.promptTokens,
+    completion_tokens: a.completionTokens,
+    total_tokens: a.promptTokens + a.completionTokens,
+    completion_tokens_details: { reasoning_tokens: a.reasoningTokens },
+    prompt_tokens_details: stream ? { cached_tokens: 0 } : null
+  }
+  if (a.seconds !== undefined) u.seconds = a.seconds
+  return u
+}
+
+/** The audio bytes of a non-streaming TTS answer, in its format. */
+export const audioBytes = (a: AudioAnswer): Uint8Array =>
+  a.format === "mp3"
+    ? audio.mp3(a.seconds)
+    : a.format === "wav"
+    ? audio.wav(audio.tone(a.seconds, a.frequency))
+    : audio.tone(a.seconds, a.frequency)
+
+/** The JSON body of a non-streaming answer. */
+export const toJson = (a: Answer): string => {
+  const message: Record<string, unknown> = {
+    role: "assistant",
+    content: a.toolCall !== undefined ? null : a.content.join("")
+  }
+  if (a.reasoning.length > 0) message.reasoning_content = a.reasoning.join("")
+  message.tool_calls = a.toolCall === undefined ? null : [
+    {
+      id: a.toolCall.id,
+      type: "function",
+      function: { name: a.toolCall.name, arguments: a.toolCall.fragments.join("") }
+    }
+  ]
+  if (a.audio !== undefined) {
+    message.audio = {
+      id: `audio_${a.id}`,
+      data: audio.base64(audioBytes(a.audio)),
+      expires_at: null,
+      transcript: null
+    }
+    if (a.audio.finalTextPreview !== undefined) message.final_text_preview = a.audio.finalTextPreview
+  }
+  return JSON.stringify({
+    id: a.id,
+    object: "chat.completion",
+    created: a.created,
+    model: a.model,
+    choices: [{ index: 0, finish_reason: a.finishReason, message }],
+    usage: usage(a, false)
+  })
+}
+
+/** PCM16 fragments of 200 ms (base64) for a streaming TTS answer. */
+const audioFragments = (a: AudioAnswer): Array<string> => {
+  const pcm = audio.tone(a.seconds, a.frequency)
+  const size = audio.sampleRate * 2 / 5
+  const out: Array<string> = []
+  for (let i = 0; i < pcm.length; i += size) out.push(audio.base64(pcm.subarray(i, i + size)))
+  return out
+}
+
+/**
+ * The SSE data payloads of a streaming answer, in order: the role chunk,
+ * reasoning deltas, content / tool-call / audio deltas, the finish chunk
+ * (`usage: null`), the usage-only chunk (`choices: []`). `[DONE]` is not
+ * included.
+ */
+export const toChunks = (a: Answer): Array<string> => {
+  const head = `{"id":${JSON.stringify(a.id)},"object":"chat.completion.chunk","created":${a.created},"model":${
+    JSON.stringify(a.model)
+  },"choices":`
+  const delta = (d: unknown) => `${head}[{"index":0,"delta":${JSON.stringify(d)},"finish_reason":null}]}`
+  const out: Array<string> = [delta({ role: "assistant", content: "" })]
+  for (const r of a.reasoning) out.push(delta({ reasoning_content: r }))
+  if (a.toolCall !== undefined) {
+    const tc = a.toolCall
+    tc.fragments.forEach((f, i) =>
+      out.push(delta({
+        tool_calls: [
+          i === 0
+            ? { index: 0, id: tc.id, type: "function", function: { name: tc.name, arguments: f } }
+            : { index: 0, function: { arguments: f } }
+        ]
+      }))
+    )
+  } else if (a.audio !== undefined) {
+    const id = `audio_${a.id}`
+    if (a.audio.finalTextPreview !== undefined) out.push(delta({ final_text_preview: a.audio.finalTextPreview }))
+    for (const data of audioFragments(a.audio)) out.push(delta({ audio: { id, data } }))
+  } else {
+    for (const c of a.content) out.push(delta({ content: c }))
+  }
+  out.push(`${head}[{"index":0,"delta":{},"finish_reason":${JSON.stringify(a.finishReason)}}],"usage":null}`)
+  out.push(`${head}[],"usage":${JSON.stringify(usage(a, true))}}`)
+  return out
+}
