@@ -110,9 +110,7 @@ export const callOptions = (
     retry: Retry.policy({ maxAttempts: options.maxAttempts, base }),
     ...Option.match(options.timeout, { onNone: () => ({}), onSome: (timeout) => ({ timeout }) }),
     onRetry: (event: MimoClient.RetryEvent) =>
-      Retry.willRetry(event, options.maxAttempts)
-        ? Effect.zipRight(Ref.set(tracker.retried, event.attempt), Output.printRetry(options.maxAttempts)(event))
-        : Effect.void
+      Effect.zipRight(Ref.set(tracker.retried, event.attempt), Output.printRetry(options.maxAttempts)(event))
   }))
 
 /**

@@ -39,8 +39,7 @@ const policy = Retry.policy({ maxAttempts, base: "200 millis" })
 /** Retry lines, indented into the tour (on stdout, unlike `mimo chat`, which keeps stdout for answers). */
 const callOptions: MimoClient.CallOptions = {
   retry: policy,
-  onRetry: (event) =>
-    Retry.willRetry(event, maxAttempts) ? Console.log(`   ${Output.retryLine(event, maxAttempts)}`) : Effect.void
+  onRetry: (event) => Console.log(`   ${Output.retryLine(event, maxAttempts)}`)
 }
 
 const step = (n: number, title: string) => Console.log(`\n[${n}/${steps}] ${title}`)

@@ -8,8 +8,6 @@
  * `MIMO_RETRY_BASE` (a duration such as `50 millis`) shrinks the whole backoff,
  * jitter included, for quick experiments and tests.
  */
-import type * as MimoClient from "@effect-mimo/core/MimoClient"
-import * as MimoError from "@effect-mimo/core/MimoError"
 import * as RetryPolicy from "@effect-mimo/core/RetryPolicy"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -42,15 +40,3 @@ export const policy = (options: {
     RetryPolicy.retryAfterAware({ cap: retryAfterCap, jitter: "250 millis" }),
     Schedule.delays
   )
-
-/**
- * Whether a retry event announces a real retry under {@link policy}: the
- * policy stops only when the attempts run out, the error is not retryable, or
- * a `Retry-After` exceeds its cap. (A guard: the client may also report the
- * attempt on which the policy gave up.)
- */
-export const willRetry = (event: MimoClient.RetryEvent, maxAttempts: number): boolean =>
-  event.attempt < maxAttempts &&
-  MimoError.isRetryable(event.error) &&
-  !(event.error._tag === "RateLimitExceeded" && event.error.retryAfter !== undefined &&
-    Duration.greaterThan(event.error.retryAfter, retryAfterCap))

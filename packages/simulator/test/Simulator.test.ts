@@ -60,7 +60,7 @@ describe("Simulator", () => {
         expect(chunks[0].choices[0].delta.role).toBe("assistant")
         const deltas = chunks.slice(1, -2).map((c) => c.choices[0].delta)
         const firstContent = deltas.findIndex((d) => d.content !== undefined)
-        const lastReasoning = deltas.findLastIndex((d) => d.reasoning_content !== undefined)
+        const lastReasoning = deltas.map((d) => d.reasoning_content !== undefined).lastIndexOf(true)
         expect(lastReasoning).toBeGreaterThanOrEqual(0)
         expect(lastReasoning).toBeLessThan(firstContent)
         for (const c of chunks.slice(0, -2)) expect(c.choices[0].finish_reason).toBeNull()

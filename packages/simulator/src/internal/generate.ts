@@ -241,14 +241,27 @@ export const answer = (body: Json, ctx: Context): Answer => {
   const budget = typeof body.max_completion_tokens === "number" && body.max_completion_tokens > 0
     ? body.max_completion_tokens
     : ctx.defaultMaxTokens
-  const base = {
+  const make = (
+    parts: Pick<
+      Answer,
+      "reasoning" | "content" | "toolCall" | "audio" | "finishReason" | "completionTokens" | "reasoningTokens"
+    >,
+    seconds?: number
+  ): Answer => ({
     id: ctx.id,
     created: ctx.created,
     model,
     stream,
     promptTokens,
-    seconds: undefined
-  }
+    seconds,
+    reasoning: parts.reasoning,
+    content: parts.content,
+    toolCall: parts.toolCall,
+    audio: parts.audio,
+    finishReason: parts.finishReason,
+    completionTokens: parts.completionTokens,
+    reasoningTokens: parts.reasoningTokens
+  })
 
   if (ctx.kind === "tts") {
     const a = body.audio
@@ -257,8 +270,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     const spoken = lastAssistant !== "" ? lastAssistant : lastUser
     const seconds = audio.durationSecondsForText(spoken)
     const tokens = Math.min(budget, Math.max(1, Math.ceil(seconds * 25)))
-    return {
-      ...base,
+    return make({
       reasoning: [],
       content: [],
       toolCall: undefined,
@@ -271,7 +283,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
       finishReason: "stop",
       completionTokens: tokens,
       reasoningTokens: 0
-    }
+    })
   }
 
   const tool = ctx.kind === "text" ? requestedTool(body.tools, lastUser) : undefined
@@ -288,8 +300,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     const name = typeof tool.name === "string" ? tool.name : "tool"
     const args = JSON.stringify(toolArguments(tool.parameters, rng))
     const tokens = Math.max(1, Math.ceil(args.length / 4))
-    return {
-      ...base,
+    return make({
       reasoning,
       content: [],
       toolCall: { id: ctx.toolCallId, name, fragments: fragments(args, 8) },
@@ -297,7 +308,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
       finishReason: "tool_calls",
       completionTokens: reasoning.length + tokens,
       reasoningTokens: reasoning.length
-    }
+    })
   }
 
   const wanted = prng.int(rng, 8, 32)
@@ -317,30 +328,23 @@ export const answer = (body: Json, ctx: Context): Answer => {
     if (words === wanted && words > 0) content[content.length - 1] += "."
   }
   left -= words
-  return {
-    ...base,
+  return make({
     reasoning,
     content,
     toolCall: undefined,
     audio: undefined,
     finishReason: words < wanted ? "length" : "stop",
     completionTokens: reasoning.length + words,
-    reasoningTokens: reasoning.length,
-    seconds: ctx.kind === "asr" ? Math.max(1, Math.round(chars / 1000)) : undefined
-  }
+    reasoningTokens: reasoning.length
+  }, ctx.kind === "asr" ? Math.max(1, Math.round(chars / 1000)) : undefined)
 }
 
-const usage = (a: Answer, stream: boolean) => {
-  const u: Record<string, unknown> = {
-    prompt_tokens: a.promptTokens,
-    completion_tokens: a.completionTokens,
-    total_tokens: a.promptTokens + a.completionTokens,
-    completion_tokens_details: { reasoning_tokens: a.reasoningTokens },
-    prompt_tokens_details: stream ? { cached_tokens: 0 } : null
-  }
-  if (a.seconds !== undefined) u.seconds = a.seconds
-  return u
-}
+const usage = (a: Answer, stream: boolean): string =>
+  `{"prompt_tokens":${a.promptTokens},"completion_tokens":${a.completionTokens},"total_tokens":${
+    a.promptTokens + a.completionTokens
+  },"completion_tokens_details":{"reasoning_tokens":${a.reasoningTokens}},"prompt_tokens_details":${
+    stream ? "{\"cached_tokens\":0}" : "null"
+  }${a.seconds === undefined ? "" : `,"seconds":${a.seconds}`}}`
 
 /** The audio bytes of a non-streaming TTS answer, in its format. */
 export const audioBytes = (a: AudioAnswer): Uint8Array =>
@@ -350,37 +354,30 @@ export const audioBytes = (a: AudioAnswer): Uint8Array =>
     ? audio.wav(audio.tone(a.seconds, a.frequency))
     : audio.tone(a.seconds, a.frequency)
 
-/** The JSON body of a non-streaming answer. */
+/** The JSON body of a non-streaming answer (written by hand: it is the hot path). */
 export const toJson = (a: Answer): string => {
-  const message: Record<string, unknown> = {
-    role: "assistant",
-    content: a.toolCall !== undefined ? null : a.content.join("")
-  }
-  if (a.reasoning.length > 0) message.reasoning_content = a.reasoning.join("")
-  message.tool_calls = a.toolCall === undefined ? null : [
-    {
+  let message = a.toolCall !== undefined
+    ? `{"role":"assistant","content":null`
+    : `{"role":"assistant","content":${JSON.stringify(a.content.join(""))}`
+  if (a.reasoning.length > 0) message += `,"reasoning_content":${JSON.stringify(a.reasoning.join(""))}`
+  message += a.toolCall === undefined ? `,"tool_calls":null` : `,"tool_calls":${
+    JSON.stringify([{
       id: a.toolCall.id,
       type: "function",
       function: { name: a.toolCall.name, arguments: a.toolCall.fragments.join("") }
-    }
-  ]
+    }])
+  }`
   if (a.audio !== undefined) {
-    message.audio = {
-      id: `audio_${a.id}`,
-      data: audio.base64(audioBytes(a.audio)),
-      expires_at: null,
-      transcript: null
+    message += `,"audio":{"id":"audio_${a.id}","data":"${
+      audio.base64(audioBytes(a.audio))
+    }","expires_at":null,"transcript":null}`
+    if (a.audio.finalTextPreview !== undefined) {
+      message += `,"final_text_preview":${JSON.stringify(a.audio.finalTextPreview)}`
     }
-    if (a.audio.finalTextPreview !== undefined) message.final_text_preview = a.audio.finalTextPreview
   }
-  return JSON.stringify({
-    id: a.id,
-    object: "chat.completion",
-    created: a.created,
-    model: a.model,
-    choices: [{ index: 0, finish_reason: a.finishReason, message }],
-    usage: usage(a, false)
-  })
+  return `{"id":"${a.id}","object":"chat.completion","created":${a.created},"model":${
+    JSON.stringify(a.model)
+  },"choices":[{"index":0,"finish_reason":"${a.finishReason}","message":${message}}}],"usage":${usage(a, false)}}`
 }
 
 /** PCM16 fragments of 200 ms (base64) for a streaming TTS answer. */
@@ -424,6 +421,6 @@ export const toChunks = (a: Answer): Array<string> => {
     for (const c of a.content) out.push(delta({ content: c }))
   }
   out.push(`${head}[{"index":0,"delta":{},"finish_reason":${JSON.stringify(a.finishReason)}}],"usage":null}`)
-  out.push(`${head}[],"usage":${JSON.stringify(usage(a, true))}}`)
+  out.push(`${head}[],"usage":${usage(a, true)}}`)
   return out
 }

@@ -4,6 +4,7 @@
  * @internal
  */
 import { ErrorCode, ErrorResponse, MimoError, Model } from "@effect-mimo/core"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -419,7 +420,9 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
       )
     }
 
-    const chat = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    type Handler = (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Response>
+
+    const chat: Handler = (request) => {
       counters.request("/v1/chat/completions")
       const header = request.headers[faultHeader]
       let fault: Fault.Fault | undefined
@@ -474,7 +477,7 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
           })
         )
       )
-    })
+    }
 
     // ---------------------------------------------------------------------------
     // Models
@@ -486,7 +489,7 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
       data: modelIds.map((id) => ({ id, object: "model", owned_by: "xiaomi" }))
     })
 
-    const models = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const models: Handler = (request) => {
       counters.request("/v1/models")
       const header = request.headers[faultHeader]
       if (header !== undefined) {
@@ -518,7 +521,7 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
         }
       }
       return Effect.succeed(authError(request) ?? json(200, modelList))
-    })
+    }
 
     // ---------------------------------------------------------------------------
     // Control
@@ -538,7 +541,7 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
     const adminJson = (status: number, body: unknown): Response =>
       HttpServerResponse.raw(JSON.stringify(body), { status, headers: withCors(jsonHeaders) })
 
-    const postScript = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    const postScript: Handler = (request) =>
       Effect.match(request.text, {
         onFailure: (e) => adminJson(400, { error: { code: "invalid_request", message: e.message, type: "error" } }),
         onSuccess: (text) => {
@@ -551,11 +554,11 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
           script.push(...decoded.right)
           return adminJson(200, { queued: decoded.right.length, pending: script.length })
         }
-      }))
+      })
 
     const getScript = Effect.sync(() => adminJson(200, { pending: script.map((f) => Schema.encodeSync(Fault.Fault)(f)) }))
 
-    const preflight = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+    const preflight = (request: HttpServerRequest.HttpServerRequest): Response =>
       HttpServerResponse.empty({
         status: 204,
         headers: {
@@ -565,28 +568,56 @@ export const app = (options: Simulator.Options = {}): Effect.Effect<Simulator.Em
             `authorization, api-key, content-type, ${faultHeader}`,
           "access-control-max-age": "600"
         }
-      }))
+      })
 
-    let router = HttpRouter.empty.pipe(
-      HttpRouter.post("/v1/chat/completions", chat),
-      HttpRouter.get("/v1/models", models),
-      HttpRouter.get("/_sim/stats", Effect.map(stats, (s) => adminJson(200, s))),
-      HttpRouter.get("/_sim/script", getScript),
-      HttpRouter.post("/_sim/script", postScript),
-      HttpRouter.post("/_sim/reset", Effect.as(resetAll, adminJson(200, { reset: true })))
-    )
-    if (o.cors) router = HttpRouter.options(router, "*", preflight)
+    const getStats = Effect.map(stats, (s) => adminJson(200, s))
+    const postReset = Effect.as(resetAll, adminJson(200, { reset: true }))
 
-    const notFound = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-      const q = request.url.indexOf("?")
-      const path = q === -1 ? request.url : request.url.slice(0, q)
+    const notFound = (request: HttpServerRequest.HttpServerRequest, path: string): Response => {
       counters.request(path)
-      return renderError(
-        new MimoError.NotFound({ message: `No route for ${request.method} ${path}` })
-      )
+      return renderError(new MimoError.NotFound({ message: `No route for ${request.method} ${path}` }))
+    }
+
+    // What `make` serves: a direct dispatch on method and path. It answers
+    // exactly as `router` does, without the router's per-request work
+    // (route lookup, context copy, search params), measured at ~50 µs a request.
+    const httpApp: HttpApp.Default = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const url = request.url
+      const q = url.indexOf("?")
+      const path = q === -1 ? url : url.slice(0, q)
+      const method = request.method
+      if (method === "OPTIONS" && o.cors) return Effect.succeed(preflight(request))
+      switch (path) {
+        case "/v1/chat/completions":
+          if (method === "POST") return chat(request)
+          break
+        case "/v1/models":
+          if (method === "GET") return models(request)
+          break
+        case "/_sim/stats":
+          if (method === "GET") return getStats
+          break
+        case "/_sim/script":
+          if (method === "GET") return getScript
+          if (method === "POST") return postScript(request)
+          break
+        case "/_sim/reset":
+          if (method === "POST") return postReset
+          break
+      }
+      return Effect.succeed(notFound(request, path))
     })
 
-    const httpApp = Effect.catchTag(router, "RouteNotFound", () => notFound)
+    const withRequest = (handler: Handler) => Effect.flatMap(HttpServerRequest.HttpServerRequest, handler)
+    let router = HttpRouter.empty.pipe(
+      HttpRouter.post("/v1/chat/completions", withRequest(chat)),
+      HttpRouter.get("/v1/models", withRequest(models)),
+      HttpRouter.get("/_sim/stats", getStats),
+      HttpRouter.get("/_sim/script", getScript),
+      HttpRouter.post("/_sim/script", withRequest(postScript)),
+      HttpRouter.post("/_sim/reset", postReset)
+    )
+    if (o.cors) router = HttpRouter.options(router, "*", Effect.map(HttpServerRequest.HttpServerRequest, preflight))
 
     return {
       app: httpApp,
