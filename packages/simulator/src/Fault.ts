@@ -15,13 +15,13 @@
  * | `  ;retry-after=<s>` `;retry-after-ms=<ms>` `;retry-after-date=<s from now>` | its `retryAfter` |
  * | `  ;message=<text>` `;shape=seed\|xiaomi\|bare` | its message / envelope shape |
  * | `status:<status>` | `Status` with an empty body |
- * | `  ;html` `;empty` `;truncated` `;json` `;body=<text>` | a proxy HTML page, nothing, cut JSON, a Xiaomi-style JSON error, any text |
+ * | `  ;html` `;empty` `;truncated` `;json` `;body=<text>` | proxy HTML, nothing, cut JSON, Xiaomi JSON, any text |
  * | `  ;content-type=<type>` `;retry-after=<value>` | its content type / a `Retry-After` header |
  * | `reset` | `Reset`: the socket is destroyed, no response |
  * | `hang` | `Hang`: never answer |
  * | `latency:<ms>` | `Latency`: wait, then answer normally |
  * | `cut:<n>` | `StreamCut`: n data chunks, then the socket is destroyed |
- * | `stream-error:<n>[:<code>]` | `StreamError`: n chunks, an SSE error event, the end (code default `internal_error`) |
+ * | `stream-error:<n>[:<code>]` | `StreamError`: n chunks, an SSE error event, the end (`internal_error`) |
  *
  * @since 0.1.0
  */
@@ -33,6 +33,14 @@ import * as internal from "./internal/faultText.js"
 
 /**
  * The seed table's error codes, as a Schema.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(Fault.Code)("service_unavailable") // true
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -52,6 +60,13 @@ export const Code: Schema.Schema<ErrorCode.Code> = Schema.Literal(
  * `xiaomi` (code = the status as a string, detail in `param`), or `bare`
  * (`{"type","message"}` without the `error` wrapper).
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.error("internal_error", { shape: "xiaomi" })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -66,6 +81,13 @@ export type Shape = typeof Shape.Type
 /**
  * How a 429 (or any error) says when to come back: `Retry-After` in whole
  * seconds, as an HTTP date `httpDate` seconds from now, or `retry-after-ms`.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.error("rate_limit_exceeded", { retryAfter: { httpDate: 30 } }) // Retry-After: <now + 30 s as an HTTP date>
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -86,6 +108,13 @@ export type RetryAfter = typeof RetryAfter.Type
  * Answer with the seed envelope of `code` (its table status), optionally with
  * a message, a `Retry-After`, and another envelope shape.
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.Error.make({ code: "service_unavailable", retryAfter: { seconds: 2 } })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -100,6 +129,13 @@ export const Error = Schema.TaggedStruct("Error", {
  * Answer with any status and any body: an HTML 502 from a proxy, an empty
  * 503, truncated JSON, a 402 without the `error` wrapper...
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.Status.make({ status: 502, body: "<html>Bad Gateway</html>", contentType: "text/html" })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -113,6 +149,13 @@ export const Status = Schema.TaggedStruct("Status", {
 /**
  * Destroy the connection without any response (the client sees a reset).
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.Reset.make({}) // the same as Fault.reset
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -121,6 +164,13 @@ export const Reset = Schema.TaggedStruct("Reset", {})
 /**
  * Never answer, until the client goes away (counted in `clientClosed`).
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.Hang.make({}) // the same as Fault.hang
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -128,6 +178,13 @@ export const Hang = Schema.TaggedStruct("Hang", {})
 
 /**
  * Wait `millis`, then answer normally.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.Latency.make({ millis: 250 })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -139,6 +196,13 @@ export const Latency = Schema.TaggedStruct("Latency", { millis: Schema.NonNegati
  * `[DONE]`). On a non-streaming request: send the headers and half of the
  * JSON body, then destroy the connection.
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.StreamCut.make({ afterChunks: 5 })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -148,6 +212,13 @@ export const StreamCut = Schema.TaggedStruct("StreamCut", { afterChunks: Schema.
  * Stream `afterChunks` data chunks, then one SSE event
  * `data: {"error":{...}}` for `code`, then end the response normally (no
  * `[DONE]`). On a non-streaming request: answer with the error itself.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.StreamError.make({ afterChunks: 3, code: "internal_error" })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -160,6 +231,13 @@ export const StreamError = Schema.TaggedStruct("StreamError", {
 /**
  * No fault: answer normally. Useful in a script ("fail, then succeed") and as
  * an explicit header value that skips the script and the probabilities.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * const script = [Fault.error("service_unavailable"), Fault.Ok.make({})]
+ * ```
  *
  * @since 0.1.0
  * @category schemas

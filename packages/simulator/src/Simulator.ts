@@ -39,6 +39,16 @@ import * as internal from "./internal/simulator.js"
  * from the token bucket. A request that does not fit gets
  * `429 rate_limit_exceeded` with `Retry-After`.
  *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ *
+ * // the benchmark's limit: 50 requests a second, 50 at once
+ * Simulator.make({ rateLimit: { requestsPerSecond: 50, burst: 50 } })
+ * // the documented limits, with a "minute" lasting one second
+ * Simulator.make({ rateLimit: { timeScale: 60 } })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -66,6 +76,13 @@ export interface RateLimitOptions extends ModelLimits {
 /**
  * The limits of one model (or of every model, as defaults).
  *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ *
+ * Simulator.make({ rateLimit: { perModel: { "mimo-v2.5-pro": { requestsPerMinute: 10 } } } })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -90,6 +107,21 @@ export interface ModelLimits {
  * or the script), one draw in [0, 1) walks the mix; the same seed gives the
  * same sequence of faults.
  *
+ * @example
+ * ```ts
+ * import { Fault, Simulator } from "@effect-mimo/simulator"
+ *
+ * Simulator.make({
+ *   faults: {
+ *     seed: 1,
+ *     mix: [
+ *       { fault: Fault.error("service_unavailable"), probability: 0.1 },
+ *       { fault: Fault.reset, probability: 0.05 }
+ *     ]
+ *   }
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -100,6 +132,14 @@ export interface FaultMix {
 
 /**
  * The simulator's settings; every field is optional.
+ *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ * import { Redacted } from "effect"
+ *
+ * const options: Simulator.Options = { apiKey: Redacted.make("sk-test"), seed: 42, errorShape: "xiaomi", cors: true }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -141,6 +181,17 @@ export interface Options {
  * What the simulator has seen since it started (or since `resetStats`).
  * Requests to `/_sim/*` are not counted.
  *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ * import { Effect } from "effect"
+ *
+ * const closedByClients = Effect.map(Simulator.Simulator, (sim) => sim.stats).pipe(
+ *   Effect.flatten,
+ *   Effect.map((stats) => stats.clientClosed)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -178,6 +229,15 @@ export interface Stats {
 /**
  * The control surface shared by a running simulator and an embedded one.
  *
+ * @example
+ * ```ts
+ * import { Fault, Simulator } from "@effect-mimo/simulator"
+ * import { Effect } from "effect"
+ *
+ * const failTwice = Effect.flatMap(Simulator.Simulator, (sim) =>
+ *   sim.script([Fault.error("internal_error"), Fault.error("service_unavailable")]))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -194,6 +254,14 @@ export interface Control {
 
 /**
  * A running simulator.
+ *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ * import { Effect } from "effect"
+ *
+ * const baseUrl = Effect.map(Simulator.Simulator, (sim) => sim.url) // "http://127.0.0.1:<port>/v1"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -231,6 +299,15 @@ export class Simulator extends Context.Tag("@effect-mimo/simulator/Simulator")<S
  * The simulator as an `HttpApp` and a router, for serving inside another
  * HttpServer, with its control surface.
  *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const mounted = Effect.map(Simulator.app(), (sim) => HttpRouter.empty.pipe(HttpRouter.mountApp("/mimo", sim.app)))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -244,6 +321,13 @@ export interface Embedded extends Control {
 /**
  * The request header that selects a fault for one request (JSON or the short
  * form of `Fault.FromString`).
+ *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ *
+ * const headers = { [Simulator.faultHeader]: "error:rate_limit_exceeded;retry-after=3" }
+ * ```
  *
  * @since 0.1.0
  * @category constants

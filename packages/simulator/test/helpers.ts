@@ -27,7 +27,7 @@ export const chatBody = (overrides: Record<string, unknown> = {}) => ({
 })
 
 export const chat = (
-  sim: Simulator.SimulatorService,
+  sim: { readonly url: string },
   body: unknown = chatBody(),
   headers: Record<string, string> = {}
 ): Effect.Effect<Reply, unknown> =>

@@ -84,5 +84,6 @@ export const mp3 = (seconds: number): Uint8Array => {
   return out
 }
 
-/** Base64 of bytes (Node's Buffer when present, else btoa). */
-export const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64")
+/** Base64 of bytes (Node's Buffer). */
+export const base64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64")

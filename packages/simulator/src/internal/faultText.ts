@@ -13,7 +13,16 @@ export type Encoded = { readonly _tag: string; readonly [key: string]: unknown }
 
 const proxyHtml = (status: number) => {
   const reason = reasons[status] ?? "Error"
-  return `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`
+  return [
+    "<html>",
+    `<head><title>${status} ${reason}</title></head>`,
+    "<body>",
+    `<center><h1>${status} ${reason}</h1></center>`,
+    "<hr><center>nginx</center>",
+    "</body>",
+    "</html>",
+    ""
+  ].join("\r\n")
 }
 
 const reasons: Record<number, string> = {
@@ -91,7 +100,9 @@ export const parse = (input: string): Either.Either<Encoded, string> => {
         ? Either.map(count(args[0], "cut"), (afterChunks) => ({ _tag: "StreamCut", afterChunks }))
         : Either.left("cut: expected cut:<chunks>")
     case "stream-error":
-      if (args.length < 1 || args.length > 2) return Either.left("stream-error: expected stream-error:<chunks>[:<code>]")
+      if (args.length < 1 || args.length > 2) {
+        return Either.left("stream-error: expected stream-error:<chunks>[:<code>]")
+      }
       return Either.flatMap(count(args[0], "stream-error"), (afterChunks): Either.Either<Encoded, string> =>
         Either.map(
           args.length === 2 ? code(args[1]) : Either.right<ErrorCode.Code>("internal_error"),
@@ -100,7 +111,9 @@ export const parse = (input: string): Either.Either<Encoded, string> => {
     case "error":
       return args.length === 1 ? errorFault(args[0], options) : Either.left("error: expected error:<code>[;options]")
     case "status":
-      return args.length === 1 ? statusFault(args[0], options) : Either.left("status: expected status:<status>[;options]")
+      return args.length === 1
+        ? statusFault(args[0], options)
+        : Either.left("status: expected status:<status>[;options]")
     default:
       return Either.left(
         `unknown fault "${kind}" (expected ok, error, status, reset, hang, latency, cut or stream-error)`

@@ -116,6 +116,20 @@ export const contentText = (content: unknown): string => {
   return ""
 }
 
+/** The bytes of audio in a message `content` (base64 `input_audio` parts), for ASR's `seconds`. */
+const audioBytesIn = (content: unknown): number => {
+  let bytes = 0
+  if (Array.isArray(content)) {
+    for (const part of content) {
+      if (isObject(part) && part.type === "input_audio" && isObject(part.input_audio)) {
+        const data = part.input_audio.data
+        if (typeof data === "string") bytes += Math.floor(((data.length - Math.max(0, data.indexOf(",") + 1)) * 3) / 4)
+      }
+    }
+  }
+  return bytes
+}
+
 /** What kind of answer the model gives. */
 export type ModelKind = "text" | "tts" | "asr"
 
@@ -228,8 +242,10 @@ export const answer = (body: Json, ctx: Context): Answer => {
   let hash = prng.hashString(model, prng.hashNumber(0x811c9dc5, ctx.seed))
   let lastUser = ""
   let lastAssistant = ""
+  let audioBytes = 0
   for (const m of messages) {
     if (!isObject(m)) continue
+    if (ctx.kind === "asr") audioBytes += audioBytesIn(m.content)
     const text = contentText(m.content)
     chars += text.length
     hash = prng.hashString(text, hash)
@@ -237,7 +253,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     else if (m.role === "assistant") lastAssistant = text
   }
   const promptTokens = Math.max(1, Math.ceil(chars / 4))
-  const rng = prng.make(hash)
+  const rng = prng.make(audioBytes > 0 ? prng.hashNumber(hash, audioBytes) : hash)
   const budget = typeof body.max_completion_tokens === "number" && body.max_completion_tokens > 0
     ? body.max_completion_tokens
     : ctx.defaultMaxTokens
@@ -336,7 +352,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     finishReason: words < wanted ? "length" : "stop",
     completionTokens: reasoning.length + words,
     reasoningTokens: reasoning.length
-  }, ctx.kind === "asr" ? Math.max(1, Math.round(chars / 1000)) : undefined)
+  }, ctx.kind === "asr" ? Math.max(1, Math.round(audioBytes / 16_000)) : undefined)
 }
 
 const usage = (a: Answer, stream: boolean): string =>

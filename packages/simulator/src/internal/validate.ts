@@ -4,8 +4,12 @@
  *
  * @internal
  */
-import { type MimoError, Validation } from "@effect-mimo/core"
+import { MimoError, Validation } from "@effect-mimo/core"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import type * as generate from "./generate.js"
 
 // Model ids are checked by the simulator first (404 for an unknown id), so
@@ -15,5 +19,16 @@ const profile: Validation.Profile = { ...Validation.xiaomi, allowUnknownModels: 
 const isObject = (u: unknown): u is generate.Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Validates a chat request body (already parsed JSON); gives back the body itself. */
-export const chatRequest = (body: unknown): Effect.Effect<generate.Json, MimoError.ValidationError> =>
-  Effect.as(Validation.validateChatRequest(body, profile), isObject(body) ? body : {})
+export const chatRequest = (body: unknown): Either.Either<generate.Json, MimoError.ValidationError> => {
+  const exit = Effect.runSyncExit(Validation.validateChatRequest(body, profile))
+  if (Exit.isSuccess(exit)) return Either.right(isObject(body) ? body : {})
+  return Either.left(
+    Option.getOrElse(Cause.failureOption(exit.cause), () =>
+      new MimoError.ValidationError({
+        field: "body",
+        value: "",
+        expected: "a chat completion request",
+        message: `body: the request could not be validated: ${Cause.pretty(exit.cause)}`
+      }))
+  )
+}
