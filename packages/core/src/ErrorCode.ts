@@ -134,6 +134,13 @@ export const table = {
 /**
  * The table's rows in order of status.
  *
+ * @example
+ * ```ts
+ * import { ErrorCode } from "@effect-mimo/core"
+ *
+ * ErrorCode.rows.filter((row) => row.retryable).map((row) => row.status) // [429, 500, 503]
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -141,6 +148,13 @@ export const rows: ReadonlyArray<Row> = Object.values(table)
 
 /**
  * All documented codes.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode } from "@effect-mimo/core"
+ *
+ * ErrorCode.codes.includes("not_found") // true
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -183,6 +197,14 @@ export const fromCode = (code: string): Row | undefined => byCode.get(code)
 
 /**
  * Whether a string is one of the table's codes.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode } from "@effect-mimo/core"
+ *
+ * ErrorCode.isCode("rate_limit_exceeded") // true
+ * ErrorCode.isCode("429") // false
+ * ```
  *
  * @since 0.1.0
  * @category guards

@@ -225,6 +225,14 @@ export class UnknownApiError extends Schema.TaggedError<UnknownApiError>()("Unkn
 /**
  * Why a request never got an HTTP response.
  *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(MimoError.TransportReason)("Timeout") // true
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -319,7 +327,45 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
 }) {}
 
 /**
+ * A call refused locally by an open circuit breaker (`CircuitBreaker`):
+ * recent attempts failed too often, so nothing was sent. Never retried: it
+ * says when the breaker will let a probe through (`retryAfter`).
+ *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ * import { Duration } from "effect"
+ *
+ * const e = new MimoError.CircuitOpen({
+ *   breaker: "mimo-v2-flash",
+ *   message: "circuit mimo-v2-flash is open after 5 failures",
+ *   retryAfter: Duration.seconds(20)
+ * })
+ * MimoError.isRetryable(e) // false
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen", {
+  /** The breaker's name (by default, the model). */
+  breaker: Schema.String,
+  message: Schema.String,
+  /** How long until the breaker lets a probe through, when known. Encoded as milliseconds. */
+  retryAfter: Schema.optional(Schema.DurationFromMillis)
+}) {}
+
+/**
  * Every error this library fails with, as a Schema.
+ *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ * import { Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MimoError.MimoError)
+ * decode({ _tag: "TransportError", reason: "Timeout", message: "no response" })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -329,7 +375,8 @@ export const MimoError = Schema.Union(
   UnknownApiError,
   TransportError,
   ResponseDecodeError,
-  ValidationError
+  ValidationError,
+  CircuitOpen
 )
 
 /**
@@ -345,11 +392,20 @@ const tags: ReadonlySet<string> = new Set([
   "UnknownApiError",
   "TransportError",
   "ResponseDecodeError",
-  "ValidationError"
+  "ValidationError",
+  "CircuitOpen"
 ])
 
 /**
  * Whether a value is one of this library's errors.
+ *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ *
+ * MimoError.isMimoError(new MimoError.NotFound({ message: "no such model" })) // true
+ * MimoError.isMimoError(new Error("boom")) // false
+ * ```
  *
  * @since 0.1.0
  * @category guards
@@ -362,6 +418,14 @@ const apiTags: ReadonlySet<string> = new Set(ErrorCode.rows.map((r) => r.tag))
 /**
  * Whether a value is one of the seed table's seven error classes.
  *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ *
+ * MimoError.isApiError(new MimoError.InternalError({ message: "x" })) // true
+ * MimoError.isApiError(new MimoError.TransportError({ reason: "Dns", message: "x" })) // false
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -371,7 +435,8 @@ export const isApiError = (u: unknown): u is ApiError =>
 /**
  * Whether an error is worth retrying: 429, 500, 503, any other 5xx, 408,
  * transport failures and timeouts. Never 400, 401, 403, 404 or another 4xx,
- * never a local validation failure, never an undecodable 2xx body.
+ * never a local validation failure, never an undecodable 2xx body, never an
+ * open circuit breaker.
  *
  * @example
  * ```ts
@@ -392,6 +457,7 @@ export const isRetryable = (error: MimoError): boolean => {
       return error.status === 408 || error.status >= 500
     case "ResponseDecodeError":
     case "ValidationError":
+    case "CircuitOpen":
       return false
     default:
       return ErrorCode.table[error.code].retryable
@@ -417,6 +483,7 @@ export const row = (error: MimoError): ErrorCode.Row | undefined => {
     case "TransportError":
     case "UnknownApiError":
     case "ResponseDecodeError":
+    case "CircuitOpen":
       return undefined
     default:
       return ErrorCode.table[error.code]
@@ -444,6 +511,8 @@ export const solution = (error: MimoError): string => {
       return "Check the network and MIMO_BASE_URL; the client retries transport failures with backoff."
     case "ResponseDecodeError":
       return "The server answered with a body this client could not read; report it with the request id."
+    case "CircuitOpen":
+      return "Recent attempts failed too often and the circuit breaker is open; retry after its cool-down."
     case "UnknownApiError":
       return error.status === 402
         ? "Top up the account balance."
@@ -458,27 +527,54 @@ export const solution = (error: MimoError): string => {
 /**
  * The status of an error when it came from an HTTP response.
  *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ *
+ * MimoError.statusOf(new MimoError.ServiceUnavailable({ message: "busy" })) // 503
+ * MimoError.statusOf(new MimoError.TransportError({ reason: "Timeout", message: "t" })) // undefined
+ * ```
+ *
  * @since 0.1.0
  * @category lookups
  */
 export const statusOf = (error: MimoError): number | undefined =>
-  error._tag === "TransportError" || error._tag === "ValidationError" ? undefined : error.status
+  error._tag === "TransportError" || error._tag === "ValidationError" || error._tag === "CircuitOpen"
+    ? undefined
+    : error.status
 
 /**
  * The code of an error: the seed code when it maps to the table, else the raw
  * code the server sent, else `undefined`.
  *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ *
+ * MimoError.codeOf(new MimoError.RateLimitExceeded({ message: "slow down" })) // "rate_limit_exceeded"
+ * MimoError.codeOf(new MimoError.UnknownApiError({ status: 402, code: "402", message: "m", body: "" })) // "402"
+ * ```
+ *
  * @since 0.1.0
  * @category lookups
  */
 export const codeOf = (error: MimoError): string | undefined =>
-  error._tag === "TransportError" || error._tag === "ResponseDecodeError" ? undefined : error.code
+  error._tag === "TransportError" || error._tag === "ResponseDecodeError" || error._tag === "CircuitOpen"
+    ? undefined
+    : error.code
 
 /**
  * The request id of an error, when known.
+ *
+ * @example
+ * ```ts
+ * import { MimoError } from "@effect-mimo/core"
+ *
+ * MimoError.requestIdOf(new MimoError.InternalError({ message: "x", requestId: "req-1" })) // "req-1"
+ * ```
  *
  * @since 0.1.0
  * @category lookups
  */
 export const requestIdOf = (error: MimoError): string | undefined =>
-  error._tag === "ValidationError" ? undefined : error.requestId
+  error._tag === "ValidationError" || error._tag === "CircuitOpen" ? undefined : error.requestId

@@ -344,6 +344,13 @@ export const parse = (text: string): Either.Either<Fault, string> =>
 /**
  * The JSON text of a fault (what `POST /_sim/script` and the header accept).
  *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.toJson(Fault.streamCut(3)) // '{"_tag":"StreamCut","afterChunks":3}'
+ * ```
+ *
  * @since 0.1.0
  * @category formatting
  */
