@@ -20,7 +20,8 @@ export const shared: UserConfig = {
       ...alias("platform-node", "packages/platform-node"),
       ...alias("platform-browser", "packages/platform-browser"),
       ...alias("simulator", "packages/simulator"),
-      ...alias("ratelimit-redis", "packages/ratelimit-redis")
+      ...alias("ratelimit-redis", "packages/ratelimit-redis"),
+      ...alias("testing", "packages/testing")
     ]
   },
   test: {

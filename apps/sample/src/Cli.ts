@@ -13,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Chat from "./Chat.js"
+import type * as Gateway from "./Gateway.js"
 import type * as ServeSimulator from "./ServeSimulator.js"
 import * as Speech from "./Speech.js"
 
@@ -159,6 +160,37 @@ export const simulator = Command.make("simulator", {
   )
 
 // -----------------------------------------------------------------------------
+// mimo gateway
+// -----------------------------------------------------------------------------
+
+/** `mimo gateway [--port n] [--allow-origin <origin>]... [--max-attempts n]` */
+export const gateway = Command.make("gateway", {
+  port: Options.integer("port").pipe(
+    Options.withDefault(8787),
+    Options.withDescription("The port on 127.0.0.1 (0: a free one).")
+  ),
+  allowOrigin: Options.text("allow-origin").pipe(
+    Options.repeated,
+    Options.withDescription(
+      "Another origin allowed to call the gateway from a browser, e.g. http://localhost:5173 (repeatable); " +
+        "the gateway's own origin always is."
+    )
+  ),
+  maxAttempts: Options.integer("max-attempts").pipe(
+    Options.mapEffect(atLeastOne("max-attempts")),
+    Options.withDefault(5),
+    Options.withDescription("Attempts in all per upstream call, the first included.")
+  )
+}, (options: Gateway.Options) =>
+  // Loaded on demand: only this command needs the HTTP server and the page.
+  Effect.flatMap(Effect.promise(() => import("./Gateway.js")), (module) => module.run(options))).pipe(
+    Command.withDescription(
+      "Serve MiMo to browsers from 127.0.0.1: holds MIMO_API_KEY (or uses the embedded simulator), exposes " +
+        "POST /v1/chat/completions (JSON and SSE, with retry notices) and a chat page at /."
+    )
+  )
+
+// -----------------------------------------------------------------------------
 // mimo demo
 // -----------------------------------------------------------------------------
 
@@ -178,7 +210,7 @@ export const demo = Command.make(
 /** The root command. */
 export const mimo = Command.make("mimo").pipe(
   Command.withDescription("The MiMo API from the command line, built with effect-mimo."),
-  Command.withSubcommands([chat, tts, models, simulator, demo])
+  Command.withSubcommands([chat, tts, models, simulator, gateway, demo])
 )
 
 /** Parses `process.argv` and runs the matching handler. */

@@ -43,8 +43,13 @@ export const decodeEvents = <A, E>(
     const decoder = new TextDecoder()
     const pending: Array<string> = []
     let done = false
+    // Only unnamed events (`message`, the default) and `event: error` are chunks: a server may interleave
+    // named events of its own (e.g. the `mimo.retry` notices of `ServerError.sseStreamWithRetries`), which a
+    // client reading chunks ignores, as `EventSource.onmessage` would.
     const parser = Sse.makeParser((event) => {
-      if (event._tag === "Event" && !done) pending.push(event.data)
+      if (event._tag === "Event" && !done && (event.event === "message" || event.event === "error")) {
+        pending.push(event.data)
+      }
     }, { maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024 })
 
     const drain = (out: Array<A>): MimoError.MimoError | undefined => {

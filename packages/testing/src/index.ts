@@ -1,0 +1,17 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Programs from Debian that tests need: found, or skipped / failed uniformly.
+ *
+ * @since 0.1.0
+ */
+export * as SystemProgram from "./SystemProgram.js"
+
+/**
+ * Debian's Chromium through Playwright.
+ *
+ * @since 0.1.0
+ */
+export * as Chromium from "./Chromium.js"
