@@ -191,6 +191,45 @@ export const gateway = Command.make("gateway", {
   )
 
 // -----------------------------------------------------------------------------
+// mimo load
+// -----------------------------------------------------------------------------
+
+/** `mimo load [--requests n] [--concurrency c] [--rps r] [--burst b] [--limiter/--no-limiter] [--model m]` */
+export const load = Command.make("load", {
+  requests: Options.integer("requests").pipe(
+    Options.mapEffect(atLeastOne("requests")),
+    Options.withDefault(300),
+    Options.withDescription("How many chat requests to send.")
+  ),
+  concurrency: Options.integer("concurrency").pipe(
+    Options.mapEffect(atLeastOne("concurrency")),
+    Options.withDefault(100),
+    Options.withDescription("How many at once.")
+  ),
+  rps: Options.integer("rps").pipe(
+    Options.mapEffect(atLeastOne("rps")),
+    Options.withDefault(50),
+    Options.withDescription("The simulator's limit (and the limiter's), in requests per second.")
+  ),
+  burst: Options.integer("burst").pipe(
+    Options.mapEffect(atLeastOne("burst")),
+    Options.optional,
+    Options.withDescription("Requests allowed at once (default: --rps).")
+  ),
+  limiter: Options.boolean("no-limiter", { ifPresent: false, negationNames: ["limiter"] }).pipe(
+    Options.withDescription(
+      "--no-limiter: send without the client-side rate limiter (--limiter, the default: with it)."
+    )
+  ),
+  model: Options.text("model").pipe(Options.withDefault("mimo-v2-flash"), Options.withDescription("The model id."))
+}, (options) => Effect.flatMap(Effect.promise(() => import("./Load.js")), (module) => module.run(options))).pipe(
+  Command.withDescription(
+    "Load the embedded simulator's rate limit with or without the client-side limiter; a progress bar on stderr, " +
+      "then failures, 429s and the wall time against the physical limit."
+  )
+)
+
+// -----------------------------------------------------------------------------
 // mimo demo
 // -----------------------------------------------------------------------------
 
@@ -210,7 +249,7 @@ export const demo = Command.make(
 /** The root command. */
 export const mimo = Command.make("mimo").pipe(
   Command.withDescription("The MiMo API from the command line, built with effect-mimo."),
-  Command.withSubcommands([chat, tts, models, simulator, gateway, demo])
+  Command.withSubcommands([chat, tts, models, simulator, gateway, load, demo])
 )
 
 /** Parses `process.argv` and runs the matching handler. */

@@ -43,22 +43,64 @@ export interface RetryEvent {
 }
 
 /**
- * Client settings. Only `apiKey` is required.
+ * What a wrapper of attempts ({@link AroundAttempt}) learns about the attempt it wraps.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AttemptInfo {
+  /** The operation: `"chat"` (speech included), `"stream"` or `"models"`. */
+  readonly operation: "chat" | "stream" | "models"
+  /** The model of the request (`undefined` for `models`). */
+  readonly model: string | undefined
+  /** The attempt, counting from 1. */
+  readonly attempt: number
+}
+
+/**
+ * Wraps every attempt of a call (the first and each retry, after the retry
+ * policy's wait): it may wait before running it (a rate limiter), refuse it
+ * (a circuit breaker), or observe its outcome (every failure, the last one
+ * included, with its `Retry-After`). It runs outside the per-attempt timeout.
+ * For `stream`, an attempt lasts until the first chunk.
+ *
+ * @example
+ * ```ts
+ * import type { MimoClient } from "@effect-mimo/core"
+ * import { Effect } from "effect"
+ *
+ * const logged: MimoClient.AroundAttempt = (attempt, info) =>
+ *   Effect.zipRight(Effect.logDebug(`attempt ${info.attempt} of ${info.operation}`), attempt)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AroundAttempt = <A>(
+  attempt: Effect.Effect<A, MimoError.MimoError>,
+  info: AttemptInfo
+) => Effect.Effect<A, MimoError.MimoError>
+
+/**
+ * Client settings. Only `apiKey` is required (unless `authHeader` is `"none"`).
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
   /** The API key. Kept `Redacted`: it never appears in logs, spans, errors or `toString`. */
-  readonly apiKey: Redacted.Redacted<string>
+  readonly apiKey?: Redacted.Redacted<string> | undefined
   /**
    * The OpenAI-compatible base URL. Default `https://api.xiaomimimo.com/v1`.
    * Others: `https://token-plan-{cn,sgp,ams}.xiaomimimo.com/v1` (Token Plan `tp-` keys, bound to
    * their region) and `https://api.mimo-v2.com/v1` (mimo-v2.com, a separate compatible provider).
    */
   readonly baseUrl?: string | undefined
-  /** How the key is sent: `Authorization: Bearer <key>` (default) or `api-key: <key>`. */
-  readonly authHeader?: "authorization" | "api-key" | undefined
+  /**
+   * How the key is sent: `Authorization: Bearer <key>` (default) or `api-key: <key>`; or `"none"`: no key
+   * at all, for talking to your own backend that holds it (as `@effect-mimo/platform-browser` does).
+   */
+  readonly authHeader?: "authorization" | "api-key" | "none" | undefined
   /** Per-attempt timeout (default 10 minutes); for streams, until the first chunk. A timeout is a retryable `TransportError`. */
   readonly timeout?: Duration.DurationInput | undefined
   /** The retry policy (default `RetryPolicy.defaultPolicy`). */
@@ -71,10 +113,13 @@ export interface Options {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Called for every failed attempt that will be retried. */
   readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+  /** Wraps every attempt of every call; it runs outside the call's own `aroundAttempt`. */
+  readonly aroundAttempt?: AroundAttempt | undefined
 }
 
 /**
- * Per-call settings; each overrides the client's.
+ * Per-call settings; each overrides the client's (`onRetry` and
+ * `aroundAttempt` are added to the client's: both run).
  *
  * @since 0.1.0
  * @category models
@@ -85,6 +130,8 @@ export interface CallOptions {
   readonly deadline?: Duration.DurationInput | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+  /** Wraps every attempt of this call, inside the client's `aroundAttempt`. */
+  readonly aroundAttempt?: AroundAttempt | undefined
 }
 
 /**
@@ -162,6 +209,13 @@ export class MimoClient extends Context.Tag("@effect-mimo/core/MimoClient")<Mimo
 /**
  * The default base URL (Xiaomi pay-as-you-go).
  *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ *
+ * MimoClient.defaultBaseUrl // "https://api.xiaomimimo.com/v1"
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -169,6 +223,13 @@ export const defaultBaseUrl: string = internal.defaultBaseUrl
 
 /**
  * The header that carries the retry count on retried attempts (`1` on the first retry).
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ *
+ * MimoClient.retryCountHeader // "x-mimo-retry-count"
+ * ```
  *
  * @since 0.1.0
  * @category constants

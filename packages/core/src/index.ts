@@ -65,3 +65,32 @@ export * as ErrorResponse from "./ErrorResponse.js"
  * @since 0.1.0
  */
 export * as MimoClient from "./MimoClient.js"
+
+/**
+ * MiMo errors rendered by any `@effect/platform` HTTP server: responses, a
+ * middleware, SSE forwarding with error events and retry notices.
+ *
+ * @since 0.1.0
+ */
+export * as ServerError from "./ServerError.js"
+
+/**
+ * A client-side rate limiter in front of the wire, as a `MimoClient` decorator.
+ *
+ * @since 0.1.0
+ */
+export * as RateLimit from "./RateLimit.js"
+
+/**
+ * A retry budget: a token bucket of retries, as a Schedule combinator and a decorator.
+ *
+ * @since 0.1.0
+ */
+export * as RetryBudget from "./RetryBudget.js"
+
+/**
+ * A circuit breaker with half-open probing, as an Effect wrapper and a decorator.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"

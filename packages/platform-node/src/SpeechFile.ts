@@ -3,11 +3,11 @@
  *
  * @since 0.1.0
  */
-import * as MimoClient from "@effect-mimo/core/MimoClient"
 import type * as ChatCompletion from "@effect-mimo/core/ChatCompletion"
+import * as MimoClient from "@effect-mimo/core/MimoClient"
 import type * as MimoError from "@effect-mimo/core/MimoError"
-import * as FileSystem from "@effect/platform/FileSystem"
 import type * as PlatformError from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 
 /**
@@ -94,4 +94,3 @@ export const write = (
       durationSeconds: durationOf(speech.audio, speech.format)
     }
   })
-

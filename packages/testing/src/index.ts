@@ -15,3 +15,10 @@ export * as SystemProgram from "./SystemProgram.js"
  * @since 0.1.0
  */
 export * as Chromium from "./Chromium.js"
+
+/**
+ * A throwaway redis-server on loopback.
+ *
+ * @since 0.1.0
+ */
+export * as RedisServer from "./RedisServer.js"

@@ -62,10 +62,24 @@ const requestIdFrom = (headers: Headers.Headers): string | undefined => {
 const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
 
 interface CallContext {
-  readonly operation: string
+  readonly operation: Client.AttemptInfo["operation"]
   readonly model: string | undefined
   attempts: number
   readonly onRetry: ReadonlyArray<(event: Client.RetryEvent) => Effect.Effect<void>>
+  /** Attempt wrappers, outermost first (the client's, then the call's). */
+  readonly around: ReadonlyArray<Client.AroundAttempt>
+}
+
+/** Wraps one attempt in the context's `aroundAttempt` hooks, the first one outermost. */
+const aroundAttempt = <A>(
+  ctx: CallContext,
+  attempt: Effect.Effect<A, MimoError.MimoError>
+): Effect.Effect<A, MimoError.MimoError> => {
+  if (ctx.around.length === 0) return attempt
+  const info: Client.AttemptInfo = { operation: ctx.operation, model: ctx.model, attempt: ctx.attempts }
+  let wrapped = attempt
+  for (let i = ctx.around.length - 1; i >= 0; i--) wrapped = ctx.around[i]!(wrapped, info)
+  return wrapped
 }
 
 const annotationsOf = (ctx: CallContext, error: MimoError.MimoError) => ({
@@ -115,10 +129,15 @@ export const make = (
   Effect.gen(function*() {
     const baseUrl = trimSlash(options.baseUrl ?? defaultBaseUrl)
     const profile = options.validation ?? Validation.profileFor(baseUrl)
-    const keyCheck = yield* Effect.either(Validation.validateApiKey(options.apiKey))
-    const authHeaders: Record<string, string> = options.authHeader === "api-key"
-      ? { "api-key": Redacted.value(options.apiKey) }
-      : { authorization: `Bearer ${Redacted.value(options.apiKey)}` }
+    const apiKey = options.apiKey ?? Redacted.make("")
+    const keyCheck = options.authHeader === "none"
+      ? Either.right(apiKey)
+      : yield* Effect.either(Validation.validateApiKey(apiKey))
+    const authHeaders: Record<string, string> = options.authHeader === "none"
+      ? {}
+      : options.authHeader === "api-key"
+      ? { "api-key": Redacted.value(apiKey) }
+      : { authorization: `Bearer ${Redacted.value(apiKey)}` }
     const baseHeaders = Headers.fromInput({
       accept: "application/json",
       ...options.headers,
@@ -187,7 +206,11 @@ export const make = (
         })
       )
 
-    const resolveCall = (operation: string, model: string | undefined, call: Client.CallOptions | undefined) => {
+    const resolveCall = (
+      operation: Client.AttemptInfo["operation"],
+      model: string | undefined,
+      call: Client.CallOptions | undefined
+    ) => {
       const ctx: CallContext = {
         operation,
         model,
@@ -195,6 +218,10 @@ export const make = (
         onRetry: [
           ...(options.onRetry !== undefined ? [options.onRetry] : []),
           ...(call?.onRetry !== undefined ? [call.onRetry] : [])
+        ],
+        around: [
+          ...(options.aroundAttempt !== undefined ? [options.aroundAttempt] : []),
+          ...(call?.aroundAttempt !== undefined ? [call.aroundAttempt] : [])
         ]
       }
       const timeout = call?.timeout !== undefined ? Duration.decode(call.timeout) : defaultTimeoutDuration
@@ -232,7 +259,10 @@ export const make = (
         Effect.retry(
           Effect.suspend(() => {
             ctx.attempts++
-            return Effect.tapError(attempt, (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))).pipe(
+            return Effect.tapError(
+              aroundAttempt(ctx, attempt),
+              (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
+            ).pipe(
               Effect.withSpan("MimoClient.attempt", {
                 kind: "client",
                 captureStackTrace: false,
