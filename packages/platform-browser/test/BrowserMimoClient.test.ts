@@ -1,7 +1,7 @@
 /**
  * The browser client's wiring, checked in Node (whose `fetch`, `Response` and
- * `TransformStream` are the web's): what goes on the wire (a token, never a
- * placeholder key; a key only with the dangerous opt-in), and the retry-notice
+ * `TransformStream` are the web's): what goes on the wire (no credential, or a
+ * token; a key only with the dangerous opt-in), and the retry-notice
  * tap on SSE bodies. The same client runs in Chromium in
  * `BrowserMimoClient.browser.test.ts`.
  */
@@ -58,7 +58,7 @@ const clientOf = <E>(layer: Layer.Layer<MimoClient.MimoClient, E>) =>
   Effect.map(Layer.build(layer), (ctx) => Context.get(ctx, MimoClient.MimoClient))
 
 describe("BrowserMimoClient.layer (your backend)", () => {
-  it.scopedLive("sends no credential at all without a token (the core's placeholder key never leaves)", () =>
+  it.scopedLive("sends no credential at all without a token (authHeader "none")", () =>
     Effect.gen(function*() {
       const server = yield* captureServer()
       const mimo = yield* clientOf(BrowserMimoClient.layer({ baseUrl: server.url }))

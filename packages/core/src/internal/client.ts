@@ -228,15 +228,6 @@ export const make = (
       return { ctx, timeout }
     }
 
-    const policyFor = (call: Client.CallOptions | undefined) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const policy = call?.retry ?? defaultPolicy
-        const deadline = call?.deadline ?? options.deadline
-        return deadline === undefined
-          ? policy
-          : RetryPolicy.deadline(policy, now + Duration.toMillis(Duration.decode(deadline)))
-      })
-
     const timeoutError = (timeout: Duration.Duration) => () =>
       new MimoError.TransportError({
         reason: "Timeout",
@@ -254,24 +245,57 @@ export const make = (
       ctx: CallContext,
       call: Client.CallOptions | undefined,
       attempt: Effect.Effect<A, MimoError.MimoError>
+    ): Effect.Effect<A, MimoError.MimoError> => {
+      const once = Effect.suspend(() => {
+        ctx.attempts++
+        return Effect.tapError(
+          aroundAttempt(ctx, attempt),
+          (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
+        ).pipe(
+          Effect.withSpan("MimoClient.attempt", {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "mimo.attempt": ctx.attempts }
+          })
+        )
+      })
+      // What `Effect.retry(once, policy)` does, but the schedule's driver is only
+      // built after a first failure: most calls succeed at once, and the hot path
+      // then pays nothing for retries (apps/bench).
+      const policy = call?.retry ?? defaultPolicy
+      const deadline = call?.deadline ?? options.deadline
+      const retrying = (startedAt: number) => (first: MimoError.MimoError) => {
+        const bounded = deadline === undefined
+          ? policy
+          : RetryPolicy.deadline(policy, startedAt + Duration.toMillis(Duration.decode(deadline)))
+        return Effect.flatMap(Schedule.driver(observed(bounded, ctx)), (driver) => {
+          const loop = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
+            Effect.matchEffect(driver.next(error), {
+              onFailure: () => Effect.fail(error),
+              onSuccess: () => Effect.catchAll(once, loop)
+            })
+          return loop(first)
+        })
+      }
+      return deadline === undefined
+        ? Effect.catchAll(once, retrying(0))
+        : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.catchAll(once, retrying(now)))
+    }
+
+    /** One attempt of a JSON call: send, then the decoded 2xx body or the typed error, within the timeout. */
+    const jsonAttempt = <A>(
+      request: HttpClientRequest.HttpClientRequest,
+      decode: (u: unknown) => Either.Either<A, string>,
+      ctx: CallContext,
+      call: Client.CallOptions | undefined,
+      timeout: Duration.Duration
     ): Effect.Effect<A, MimoError.MimoError> =>
-      Effect.flatMap(policyFor(call), (policy) =>
-        Effect.retry(
-          Effect.suspend(() => {
-            ctx.attempts++
-            return Effect.tapError(
-              aroundAttempt(ctx, attempt),
-              (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
-            ).pipe(
-              Effect.withSpan("MimoClient.attempt", {
-                kind: "client",
-                captureStackTrace: false,
-                attributes: { "mimo.attempt": ctx.attempts }
-              })
-            )
-          }),
-          observed(policy, ctx)
-        ))
+      Effect.suspend(() => execute(withAttemptHeaders(request, ctx, call?.headers))).pipe(
+        Effect.flatMap((response) =>
+          response.status >= 200 && response.status < 300 ? readJson(response, decode) : failResponse(response)
+        ),
+        Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) })
+      )
 
     const chat = (
       request: ChatCompletion.Request,
@@ -282,18 +306,7 @@ export const make = (
         if (Either.isLeft(keyCheck)) return yield* keyCheck.left
         const valid = yield* Validation.validateChatRequest(request, profile)
         const body = HttpClientRequest.bodyUnsafeJson(chatRequest, ChatCompletion.toBody({ ...valid, stream: false }))
-        return yield* run(
-          ctx,
-          call,
-          Effect.suspend(() => execute(withAttemptHeaders(body, ctx, call?.headers))).pipe(
-            Effect.flatMap((response) =>
-              response.status >= 200 && response.status < 300
-                ? readJson(response, decodeResponse)
-                : failResponse(response)
-            ),
-            Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) })
-          )
-        )
+        return yield* run(ctx, call, jsonAttempt(body, decodeResponse, ctx, call, timeout))
       }).pipe(
         Effect.tapError(onFinalFailure(ctx)),
         Effect.withSpan("MimoClient.chat", {
@@ -407,18 +420,7 @@ export const make = (
       const { ctx, timeout } = resolveCall("models", undefined, call)
       return Effect.gen(function*() {
         if (Either.isLeft(keyCheck)) return yield* keyCheck.left
-        return yield* run(
-          ctx,
-          call,
-          Effect.suspend(() => execute(withAttemptHeaders(modelsRequest, ctx, call?.headers))).pipe(
-            Effect.flatMap((response) =>
-              response.status >= 200 && response.status < 300
-                ? readJson(response, decodeModels)
-                : failResponse(response)
-            ),
-            Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) })
-          )
-        )
+        return yield* run(ctx, call, jsonAttempt(modelsRequest, decodeModels, ctx, call, timeout))
       }).pipe(
         Effect.tapError(onFinalFailure(ctx)),
         Effect.withSpan("MimoClient.models", { kind: "client", captureStackTrace: false })

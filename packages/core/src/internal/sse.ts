@@ -96,15 +96,24 @@ export const decodeEvents = <A, E>(
       return undefined
     }
 
+    // The parser is fed one line at a time: given a whole network chunk (often
+    // 64 KiB of small events) it re-scans its buffer for every line, which made
+    // streaming cost ~250 µs per event; line by line it is linear (apps/bench).
     const feed = (text: string, out: Array<A>): MimoError.MimoError | undefined => {
-      const sseError = parser.feed(text)
-      if (sseError !== undefined) {
-        return new MimoError.ResponseDecodeError({
-          status: 200,
-          message: sseError.message,
-          body: "",
-          ...(options.requestId !== undefined ? { requestId: options.requestId } : {})
-        })
+      let start = 0
+      while (start < text.length) {
+        const newline = text.indexOf("\n", start)
+        const end = newline === -1 ? text.length : newline + 1
+        const sseError = parser.feed(start === 0 && end === text.length ? text : text.slice(start, end))
+        if (sseError !== undefined) {
+          return new MimoError.ResponseDecodeError({
+            status: 200,
+            message: sseError.message,
+            body: "",
+            ...(options.requestId !== undefined ? { requestId: options.requestId } : {})
+          })
+        }
+        start = end
       }
       return drain(out)
     }

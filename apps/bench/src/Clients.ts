@@ -1,0 +1,419 @@
+/**
+ * The clients under test, each driven the way its users drive it:
+ *
+ * - `undici`: raw `undici.request` on undici's default dispatcher, `JSON.parse`
+ *   of the body; the 1.0 reference. Where a case needs retries (rate limit,
+ *   faults) it runs the seed's own loop: 5 attempts, `min(2^n + U[0,1), 60)` s,
+ *   at least `Retry-After`, retryable statuses only.
+ * - `openai` / `openai-r4`: openai-node with its default fetch, `maxRetries` 2
+ *   (the default) or 4.
+ * - `ours`: `MimoClient` over `NodeMimoClient.layer` (undici), default settings,
+ *   driven by `Effect.forEach` with `concurrency`.
+ * - `ours+limiter` / `ours+redis`: the same, decorated by the client-side
+ *   limiter (in memory, or shared through Redis), when those modules are there.
+ *
+ * @since 0.1.0
+ */
+import * as MimoClient from "@effect-mimo/core/MimoClient"
+import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import OpenAI from "openai"
+import * as Undici from "undici"
+import { count, errorKey, pool, sleep } from "./Load.js"
+import * as Plugins from "./Plugins.js"
+
+/**
+ * The client ids, in table order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ids = ["undici", "openai", "openai-r4", "ours", "ours+limiter", "ours+redis"] as const
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Id = typeof ids[number]
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const isId = (s: string): s is Id => ids.some((id) => id === s)
+
+/**
+ * How each client is named in the tables.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const labels: Readonly<Record<Id, string>> = {
+  undici: "raw undici",
+  openai: "openai-node (default, maxRetries 2)",
+  "openai-r4": "openai-node (maxRetries 4)",
+  ours: "ours (platform-node)",
+  "ours+limiter": "ours + limiter",
+  "ours+redis": "ours + Redis limiter"
+}
+
+/**
+ * What a chat load returns.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatOutcome {
+  readonly successes: number
+  readonly failures: number
+  readonly errors: Record<string, number>
+  /** Latencies of the successful calls (ms); the first `successes` entries are set. */
+  readonly latencies: Float64Array
+}
+
+/**
+ * What a stream load returns.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamOutcome {
+  readonly chunks: number
+  readonly failures: number
+  readonly errors: Record<string, number>
+}
+
+/**
+ * A client under test.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BenchClient {
+  readonly id: Id
+  /** `total` non-streaming chat calls, at most `concurrency` in flight. */
+  readonly chatLoad: (total: number, concurrency: number) => Promise<ChatOutcome>
+  /** `streams` streaming calls, at most `concurrency` in flight, counting chunks. */
+  readonly streamLoad: (streams: number, concurrency: number) => Promise<StreamOutcome>
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Settings of a client.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The OpenAI-compatible base URL (`…/v1`). */
+  readonly baseUrl: string
+  /** For raw undici: run the seed's retry loop. */
+  readonly retries?: boolean | undefined
+  /** For the limiter variants: the limit configured on the client side. */
+  readonly limit?: Plugins.Limit | undefined
+  /** For `ours+redis`: the Redis URL and the key the processes share. */
+  readonly redisUrl?: string | undefined
+  readonly limitKey?: string | undefined
+}
+
+/**
+ * Thrown by `make` when a client's module is not there (yet).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotAvailable extends Error {
+  readonly _tag = "NotAvailable"
+}
+
+const apiKey = "sk-bench-0000"
+const model = "mimo-v2-flash"
+const content = "Say ok."
+
+// -----------------------------------------------------------------------------
+// raw undici
+// -----------------------------------------------------------------------------
+
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500
+
+const retryAfterMs = (headers: Undici.Dispatcher.ResponseData["headers"]): number => {
+  const ms = headers["retry-after-ms"]
+  if (typeof ms === "string" && Number.isFinite(Number(ms))) return Number(ms)
+  const s = headers["retry-after"]
+  if (typeof s !== "string") return 0
+  const n = Number(s)
+  if (Number.isFinite(n)) return n * 1000
+  const date = Date.parse(s)
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : 0
+}
+
+class StatusError extends Error {
+  constructor(readonly status: number) {
+    super(`status ${status}`)
+  }
+}
+
+const makeUndici = (options: Options): BenchClient => {
+  const url = `${options.baseUrl}/chat/completions`
+  const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` }
+  const once = async (): Promise<void> => {
+    const { body, headers: h, statusCode } = await Undici.request(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model, messages: [{ role: "user", content }], max_completion_tokens: 16 })
+    })
+    const text = await body.text()
+    if (statusCode < 200 || statusCode >= 300) {
+      const error = new StatusError(statusCode)
+      retryAfter.set(error, retryAfterMs(h))
+      throw error
+    }
+    JSON.parse(text)
+  }
+  const retryAfter = new WeakMap<StatusError, number>()
+  // The seed's loop: 5 attempts; before retry n wait max(min(2^n + U[0,1), 60) s, Retry-After).
+  const withSeedLoop = async (): Promise<void> => {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await once()
+      } catch (e) {
+        if (!(e instanceof StatusError) || !retryable(e.status) || attempt >= 4) throw e
+        const backoff = Math.min(2 ** attempt * 1000 + Math.random() * 1000, 60_000)
+        await sleep(Math.max(backoff, retryAfter.get(e) ?? 0))
+      }
+    }
+  }
+  const call = options.retries === true ? withSeedLoop : once
+
+  const streamOnce = async (): Promise<number> => {
+    const { body, statusCode } = await Undici.request(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model, messages: [{ role: "user", content }], stream: true })
+    })
+    if (statusCode !== 200) {
+      await body.dump()
+      throw new StatusError(statusCode)
+    }
+    // A minimal SSE line parser: `data: ` lines, `[DONE]` ends.
+    const decoder = new TextDecoder()
+    let buffer = ""
+    let chunks = 0
+    for await (const bytes of body) {
+      buffer += decoder.decode(bytes, { stream: true })
+      let start = 0
+      let end: number
+      while ((end = buffer.indexOf("\n", start)) !== -1) {
+        if (buffer.startsWith("data: ", start)) {
+          const data = buffer.slice(start + 6, end)
+          if (data !== "[DONE]") {
+            JSON.parse(data)
+            chunks++
+          }
+        }
+        start = end + 1
+      }
+      buffer = buffer.slice(start)
+    }
+    return chunks
+  }
+
+  return {
+    id: "undici",
+    chatLoad: async (total, concurrency) => {
+      const latencies = new Float64Array(total)
+      const errors: Record<string, number> = {}
+      let successes = 0
+      let failures = 0
+      await pool(total, concurrency, async () => {
+        const t0 = performance.now()
+        try {
+          await call()
+          latencies[successes++] = performance.now() - t0
+        } catch (e) {
+          failures++
+          count(errors, errorKey(e))
+        }
+      })
+      return { successes, failures, errors, latencies }
+    },
+    streamLoad: async (streams, concurrency) => {
+      const errors: Record<string, number> = {}
+      let chunks = 0
+      let failures = 0
+      await pool(streams, concurrency, async () => {
+        try {
+          const n = await streamOnce()
+          chunks += n
+        } catch (e) {
+          failures++
+          count(errors, errorKey(e))
+        }
+      })
+      return { chunks, failures, errors }
+    },
+    close: () => Promise.resolve()
+  }
+}
+
+// -----------------------------------------------------------------------------
+// openai-node
+// -----------------------------------------------------------------------------
+
+const makeOpenAI = (options: Options, id: "openai" | "openai-r4"): BenchClient => {
+  const client = new OpenAI({
+    apiKey,
+    baseURL: options.baseUrl,
+    ...(id === "openai-r4" ? { maxRetries: 4 } : {})
+  })
+  return {
+    id,
+    chatLoad: async (total, concurrency) => {
+      const latencies = new Float64Array(total)
+      const errors: Record<string, number> = {}
+      let successes = 0
+      let failures = 0
+      await pool(total, concurrency, async () => {
+        const t0 = performance.now()
+        try {
+          await client.chat.completions.create({
+            model,
+            messages: [{ role: "user", content }],
+            max_completion_tokens: 16
+          })
+          latencies[successes++] = performance.now() - t0
+        } catch (e) {
+          failures++
+          count(errors, errorKey(e))
+        }
+      })
+      return { successes, failures, errors, latencies }
+    },
+    streamLoad: async (streams, concurrency) => {
+      const errors: Record<string, number> = {}
+      let chunks = 0
+      let failures = 0
+      await pool(streams, concurrency, async () => {
+        try {
+          const stream = await client.chat.completions.create({
+            model,
+            messages: [{ role: "user", content }],
+            stream: true
+          })
+          for await (const _ of stream) chunks++
+        } catch (e) {
+          failures++
+          count(errors, errorKey(e))
+        }
+      })
+      return { chunks, failures, errors }
+    },
+    close: () => Promise.resolve()
+  }
+}
+
+// -----------------------------------------------------------------------------
+// ours
+// -----------------------------------------------------------------------------
+
+const makeOurs = async (
+  id: Id,
+  layer: Layer.Layer<MimoClient.MimoClient, unknown>
+): Promise<BenchClient> => {
+  const runtime = ManagedRuntime.make(layer)
+  const mimo = await runtime.runPromise(MimoClient.MimoClient)
+  const request = {
+    model,
+    messages: [{ role: "user" as const, content }],
+    max_completion_tokens: 16
+  }
+  const keyOf = (cause: Cause.Cause<unknown>): string => {
+    const failure = Cause.failureOption(cause)
+    return failure._tag === "Some" ? errorKey(failure.value) : Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect"
+  }
+  return {
+    id,
+    chatLoad: (total, concurrency) =>
+      runtime.runPromise(Effect.suspend(() => {
+        const latencies = new Float64Array(total)
+        const errors: Record<string, number> = {}
+        let successes = 0
+        let failures = 0
+        const one = Effect.suspend(() => {
+          const t0 = performance.now()
+          return Effect.matchCause(mimo.chat(request), {
+            onFailure: (cause) => {
+              failures++
+              count(errors, keyOf(cause))
+            },
+            onSuccess: () => {
+              latencies[successes++] = performance.now() - t0
+            }
+          })
+        })
+        return Effect.forEach(Array.from({ length: total }), () => one, { concurrency, discard: true }).pipe(
+          Effect.map(() => ({ successes, failures, errors, latencies }))
+        )
+      })),
+    streamLoad: (streams, concurrency) =>
+      runtime.runPromise(Effect.suspend(() => {
+        const errors: Record<string, number> = {}
+        let chunks = 0
+        let failures = 0
+        const one = Effect.matchCause(Stream.runCount(mimo.stream({ model, messages: request.messages })), {
+          onFailure: (cause) => {
+            failures++
+            count(errors, keyOf(cause))
+          },
+          onSuccess: (n) => {
+            chunks += n
+          }
+        })
+        return Effect.forEach(Array.from({ length: streams }), () => one, { concurrency, discard: true }).pipe(
+          Effect.map(() => ({ chunks, failures, errors }))
+        )
+      })),
+    close: () => runtime.dispose()
+  }
+}
+
+const oursLayer = (options: Options): Layer.Layer<MimoClient.MimoClient> =>
+  NodeMimoClient.layer({ apiKey: Redacted.make(apiKey), baseUrl: options.baseUrl })
+
+/**
+ * Builds a client; rejects with `NotAvailable` when its module is not there.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = async (id: Id, options: Options): Promise<BenchClient> => {
+  switch (id) {
+    case "undici":
+      return makeUndici(options)
+    case "openai":
+    case "openai-r4":
+      return makeOpenAI(options, id)
+    case "ours":
+      return makeOurs(id, oursLayer(options))
+    case "ours+limiter": {
+      const decorate = await Plugins.limiter(options.limit ?? Plugins.unlimited)
+      if (typeof decorate === "string") throw new NotAvailable(decorate)
+      return makeOurs(id, decorate(oursLayer(options)))
+    }
+    case "ours+redis": {
+      if (options.redisUrl === undefined) throw new NotAvailable("no Redis server")
+      const decorate = await Plugins.redisLimiter(
+        options.limit ?? Plugins.unlimited,
+        options.redisUrl,
+        options.limitKey ?? "bench"
+      )
+      if (typeof decorate === "string") throw new NotAvailable(decorate)
+      return makeOurs(id, decorate(oursLayer(options)))
+    }
+  }
+}

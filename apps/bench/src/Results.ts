@@ -1,0 +1,286 @@
+/**
+ * The shapes that cross a process boundary, as Schemas: what a case child
+ * writes (one JSON file per run), and the `results.json` the runner writes.
+ * Both sides decode them, so a harness bug shows up as a typed failure, not as
+ * a silently wrong table.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Failures by kind (an error tag, or `status:<n>`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Errors = Schema.Record({ key: Schema.String, value: Schema.Number })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Errors = typeof Errors.Type
+
+/**
+ * What one chat-load child measured (overhead, rate limit, faults, shared limit).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ChatRun = Schema.Struct({
+  kind: Schema.Literal("chat"),
+  client: Schema.String,
+  total: Schema.Number,
+  concurrency: Schema.Number,
+  successes: Schema.Number,
+  failures: Schema.Number,
+  errors: Errors,
+  /** Epoch milliseconds of the first request and of the last completion (for the shared case). */
+  startedAt: Schema.Number,
+  endedAt: Schema.Number,
+  wallMs: Schema.Number,
+  reqPerSec: Schema.Number,
+  p50Ms: Schema.Number,
+  p99Ms: Schema.Number,
+  cpuUserUs: Schema.Number,
+  cpuSystemUs: Schema.Number,
+  cpuUsPerRequest: Schema.Number,
+  /** The measured phase on the monotonic clock of `--cpu-prof` (µs), to cut a profile to it. */
+  monoStartUs: Schema.Number,
+  monoEndUs: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ChatRun = typeof ChatRun.Type
+
+/**
+ * What one streaming child measured.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const StreamRun = Schema.Struct({
+  kind: Schema.Literal("stream"),
+  client: Schema.String,
+  streams: Schema.Number,
+  chunksPerStream: Schema.Number,
+  chunks: Schema.Number,
+  failures: Schema.Number,
+  errors: Errors,
+  wallMs: Schema.Number,
+  chunksPerSec: Schema.Number,
+  cpuUsPerChunk: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamRun = typeof StreamRun.Type
+
+/**
+ * Memory of one process: resident set and V8 heap, in bytes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Memory = Schema.Struct({ rss: Schema.Number, heapUsed: Schema.Number })
+
+/**
+ * What one memory child measured.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const MemoryRun = Schema.Struct({
+  kind: Schema.Literal("memory"),
+  client: Schema.String,
+  inFlight: Schema.Number,
+  /** Requests the server held (received, unanswered) when memory was sampled. */
+  serverHeld: Schema.Number,
+  /** After warm-up, idle, after a full GC. */
+  baseline: Memory,
+  /** With `inFlight` calls outstanding, after a full GC (live memory). */
+  loaded: Memory,
+  successes: Schema.Number,
+  failures: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MemoryRun = typeof MemoryRun.Type
+
+/**
+ * Any child's result.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Run = Schema.Union(ChatRun, StreamRun, MemoryRun)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Run = typeof Run.Type
+
+/**
+ * How a row ended: measured, skipped because a part is not there yet, or broken.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Status = Schema.Literal("ok", "not available", "error", "timeout")
+
+const num = Schema.optional(Schema.Number)
+
+/**
+ * One row of a table in `results.json`: a client in a case (and a variant,
+ * such as the concurrency), with the metrics of that case.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Row = Schema.Struct({
+  client: Schema.String,
+  label: Schema.String,
+  variant: Schema.String,
+  status: Status,
+  reason: Schema.optional(Schema.String),
+  requests: num,
+  concurrency: num,
+  successes: num,
+  failures: num,
+  errors: Schema.optional(Errors),
+  wallSeconds: num,
+  reqPerSec: num,
+  p50Ms: num,
+  p99Ms: num,
+  cpuUsPerRequest: num,
+  /** The server process's CPU per request (to show whether the server, not the client, was the bottleneck). */
+  serverCpuUsPerRequest: num,
+  /** req/s (or chunks/s) relative to raw undici in the same variant. */
+  ratioToUndici: num,
+  /** Wall time ÷ the physical limit (requests ÷ the limit's rate). */
+  wallRatio: num,
+  /** 429s the server sent (rate limiter and injected). */
+  received429: num,
+  serverRequests: num,
+  attemptsPerSuccess: num,
+  chunks: num,
+  chunksPerSec: num,
+  cpuUsPerChunk: num,
+  rssMiB: num,
+  heapUsedMiB: num,
+  rssDeltaMiB: num,
+  heapDeltaMiB: num,
+  heapKiBPerRequest: num,
+  serverHeld: num
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Row = typeof Row.Type
+
+/**
+ * One case: its parameters, what serves it, and its rows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const CaseResult = Schema.Struct({
+  name: Schema.String,
+  title: Schema.String,
+  server: Schema.String,
+  parameters: Schema.Record({ key: Schema.String, value: Schema.Union(Schema.Number, Schema.String) }),
+  rows: Schema.Array(Row),
+  notes: Schema.Array(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CaseResult = typeof CaseResult.Type
+
+/**
+ * A target of the issue, checked against this run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Target = Schema.Struct({
+  case: Schema.String,
+  target: Schema.String,
+  measured: Schema.String,
+  pass: Schema.Union(Schema.Boolean, Schema.Literal("n/a"))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Target = typeof Target.Type
+
+/**
+ * A frame of a CPU profile, by self time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Frame = Schema.Struct({
+  functionName: Schema.String,
+  location: Schema.String,
+  selfMs: Schema.Number,
+  percent: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Frame = typeof Frame.Type
+
+/**
+ * The whole `results.json`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Results = Schema.Struct({
+  generatedAt: Schema.String,
+  command: Schema.String,
+  quick: Schema.Boolean,
+  durationSeconds: Schema.Number,
+  machine: Schema.Struct({
+    cpu: Schema.String,
+    cores: Schema.Number,
+    memoryGiB: Schema.Number,
+    node: Schema.String,
+    platform: Schema.String
+  }),
+  versions: Schema.Record({ key: Schema.String, value: Schema.String }),
+  cases: Schema.Array(CaseResult),
+  targets: Schema.Array(Target),
+  profile: Schema.optional(Schema.Struct({
+    client: Schema.String,
+    case: Schema.String,
+    totalMs: Schema.Number,
+    top: Schema.Array(Frame),
+    byPackage: Schema.Array(Schema.Struct({ name: Schema.String, selfMs: Schema.Number, percent: Schema.Number }))
+  }))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Results = typeof Results.Type

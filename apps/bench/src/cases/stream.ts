@@ -1,0 +1,45 @@
+/**
+ * One client, `streams` streaming calls at `concurrency`, counting chunks on
+ * the client side: chunks/s and the client's CPU per chunk. The mock server
+ * (another process) serves a pre-built SSE body of `chunksPerStream` chunks.
+ *
+ * Usage: `node dist/cases/stream.js <client> '{"baseUrl":"…/v1","streams":50,"concurrency":50,"chunksPerStream":2000}'`
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import * as child from "../internal/child.js"
+
+const Config = Schema.Struct({
+  baseUrl: Schema.String,
+  streams: Schema.Number,
+  concurrency: Schema.Number,
+  chunksPerStream: Schema.Number,
+  warmup: Schema.optionalWith(Schema.Number, { default: () => 0 })
+})
+
+child.main(
+  Config,
+  (c) => ({ baseUrl: c.baseUrl }),
+  () => false,
+  async (client, c) => {
+    if (c.warmup > 0) await client.streamLoad(c.warmup, Math.min(c.warmup, c.concurrency))
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const outcome = await client.streamLoad(c.streams, c.concurrency)
+    const wallMs = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    return {
+      kind: "stream",
+      client: client.id,
+      streams: c.streams,
+      chunksPerStream: c.chunksPerStream,
+      chunks: outcome.chunks,
+      failures: outcome.failures,
+      errors: outcome.errors,
+      wallMs,
+      chunksPerSec: outcome.chunks / (wallMs / 1000),
+      cpuUsPerChunk: outcome.chunks === 0 ? 0 : (cpu.user + cpu.system) / outcome.chunks
+    }
+  }
+)

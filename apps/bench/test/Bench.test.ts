@@ -1,0 +1,76 @@
+/**
+ * End to end: the quick mode of one tiny case (overhead, raw undici and ours)
+ * through the built runner, as `pnpm bench` runs it: a mock server process,
+ * one child process per client and concurrency, `results.json` and
+ * `BENCHMARKS.md` written. Asserts the shape of the output, not timings.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Schema from "effect/Schema"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { beforeAll } from "vitest"
+import * as Results from "../src/Results.js"
+
+const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+
+beforeAll(() => {
+  // Builds the runner and the packages it references (incremental: quick when up to date).
+  execFileSync("pnpm", ["exec", "tsc", "-b", "tsconfig.build.json"], { cwd: appDir, stdio: "inherit" })
+}, 240_000)
+
+describe("pnpm bench -- --quick", () => {
+  it("runs the overhead case for raw undici and ours and writes results.json and BENCHMARKS.md", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
+    try {
+      execFileSync(
+        process.execPath,
+        ["dist/main.js", "--quick", "--only", "overhead", "--clients", "undici,ours", "--no-profile", "--out", out],
+        { cwd: appDir, stdio: "pipe", timeout: 120_000 }
+      )
+      const results = Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
+        fs.readFileSync(path.join(out, "results.json"), "utf8")
+      )
+      expect(results.quick).toBe(true)
+      expect(results.command).toBe(
+        `pnpm bench -- --quick --only overhead --clients undici,ours --no-profile --out ${out}`
+      )
+      expect(results.machine.cores).toBeGreaterThan(0)
+      expect(results.versions["effect"]).toBe("3.22.4")
+      expect(results.cases.map((c) => c.name)).toEqual(["overhead"])
+
+      const rows = results.cases[0].rows
+      expect(rows.map((r) => [r.client, r.variant, r.status])).toEqual([
+        ["undici", "concurrency 1", "ok"],
+        ["undici", "concurrency 64", "ok"],
+        ["ours", "concurrency 1", "ok"],
+        ["ours", "concurrency 64", "ok"]
+      ])
+      for (const row of rows) {
+        expect(row.requests).toBe(300)
+        expect(row.successes).toBe(300)
+        expect(row.failures).toBe(0)
+        expect(row.reqPerSec).toBeGreaterThan(0)
+        expect(row.p99Ms).toBeGreaterThanOrEqual(row.p50Ms ?? Infinity)
+        expect(row.cpuUsPerRequest).toBeGreaterThan(0)
+        expect(row.serverCpuUsPerRequest).toBeGreaterThan(0)
+      }
+      expect(rows.filter((r) => r.client === "undici").map((r) => r.ratioToUndici)).toEqual([1, 1])
+      expect(rows.filter((r) => r.client === "ours").every((r) => (r.ratioToUndici ?? 0) > 0)).toBe(true)
+
+      // Every target is listed; those of cases not run are "n/a", the overhead ones are judged.
+      const overheadTargets = results.targets.filter((t) => t.case === "overhead")
+      expect(overheadTargets.map((t) => typeof t.pass)).toEqual(["boolean", "string", "boolean"])
+      expect(results.targets.filter((t) => t.case === "rate limit").every((t) => t.pass === "n/a")).toBe(true)
+
+      const markdown = fs.readFileSync(path.join(out, "BENCHMARKS.md"), "utf8")
+      expect(markdown).toContain("## Targets")
+      expect(markdown).toContain("## Overhead: a tiny 200 answer")
+      expect(markdown).toContain("| raw undici | 64 |")
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true })
+    }
+  }, 180_000)
+})
