@@ -58,7 +58,7 @@ const clientOf = <E>(layer: Layer.Layer<MimoClient.MimoClient, E>) =>
   Effect.map(Layer.build(layer), (ctx) => Context.get(ctx, MimoClient.MimoClient))
 
 describe("BrowserMimoClient.layer (your backend)", () => {
-  it.scopedLive("sends no credential at all without a token (authHeader "none")", () =>
+  it.scopedLive("sends no credential at all without a token (authHeader: none)", () =>
     Effect.gen(function*() {
       const server = yield* captureServer()
       const mimo = yield* clientOf(BrowserMimoClient.layer({ baseUrl: server.url }))
