@@ -21,6 +21,7 @@ import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { isTextChunk } from "./internal/chunkGuard.js"
 
 // -----------------------------------------------------------------------------
 // request: content parts
@@ -1163,7 +1164,10 @@ export const decodeChunk: (u: unknown) => Effect.Effect<Chunk, ParseResult.Parse
 )
 
 // `is` on the shape without the `preserve` annotation: a pure check, no key scan
-const isChunk = ParseResult.is(ChunkShape)
+const isChunkShape = ParseResult.is(ChunkShape)
+
+const isChunk = (u: unknown): u is Chunk => isTextChunk(u) || isChunkShape(u)
+
 const decodeChunkEither = ParseResult.decodeUnknownEither(Chunk, preserve)
 
 /**
