@@ -478,15 +478,20 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       return Either.right(script.length > 0 ? script.shift() : drawFault())
     }
 
-    const chat: Handler = (request) => {
-      counters.request("/v1/chat/completions")
-      const chosen = faultOf(request)
-      if (Either.isLeft(chosen)) return Effect.succeed(toResponse(chosen.left))
-      const fault = chosen.right
+    /**
+     * Applies a request's fault (none: `answer` as is), counting it, and keeps
+     * the in-flight and client-closed counters. `answer` gets the stream fault,
+     * if any, for the answer itself to apply (a cut or an error event).
+     */
+    const withFault = (
+      request: HttpServerRequest.HttpServerRequest,
+      fault: Fault.Fault | undefined,
+      answer: (streamFault: StreamFault | undefined, state: RequestState) => Effect.Effect<Response>
+    ): Effect.Effect<Response> => {
       const state: RequestState = { serverClosed: false }
       let handled: Effect.Effect<Response>
       if (fault === undefined) {
-        handled = answerChat(request, state, undefined)
+        handled = answer(undefined, state)
       } else {
         counters.fault(fault._tag)
         switch (fault._tag) {
@@ -501,17 +506,14 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
             handled = Effect.never
             break
           case "Latency":
-            handled = Effect.zipRight(
-              Effect.sleep(Duration.millis(fault.millis)),
-              answerChat(request, state, undefined)
-            )
+            handled = Effect.zipRight(Effect.sleep(Duration.millis(fault.millis)), answer(undefined, state))
             break
           case "StreamCut":
           case "StreamError":
-            handled = answerChat(request, state, fault)
+            handled = answer(fault, state)
             break
           case "Ok":
-            handled = answerChat(request, state, undefined)
+            handled = answer(undefined, state)
             break
         }
       }
@@ -526,45 +528,23 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       )
     }
 
+    const chat: Handler = (request) => {
+      counters.request("/v1/chat/completions")
+      const chosen = faultOf(request)
+      if (Either.isLeft(chosen)) return Effect.succeed(toResponse(chosen.left))
+      return withFault(request, chosen.right, (streamFault, state) => answerChat(request, state, streamFault))
+    }
+
     const models: Handler = (request) => {
       counters.request("/v1/models")
-      const answer = () => authError(request.headers) ?? plain(200, modelList, jsonHeaders)
+      const answer = () =>
+        Effect.sync(() => toResponse(authError(request.headers) ?? plain(200, modelList, jsonHeaders)))
       const header = request.headers[faultHeader]
-      if (header === undefined) return Effect.succeed(toResponse(answer()))
+      if (header === undefined) return answer()
       const parsed = Fault.parse(header)
       if (Either.isLeft(parsed)) return Effect.succeed(toResponse(badFaultHeader(parsed.left)))
-      const fault = parsed.right
-      counters.fault(fault._tag)
-      const state: RequestState = { serverClosed: false }
-      let handled: Effect.Effect<Response>
-      switch (fault._tag) {
-        case "Error":
-          return Effect.succeed(toResponse(faultError(fault)))
-        case "Status":
-          return Effect.succeed(toResponse(faultStatus(fault)))
-        case "Reset":
-          handled = resetConnection(request, state)
-          break
-        case "Hang":
-          handled = Effect.never
-          break
-        case "Latency":
-          handled = Effect.as(Effect.sleep(Duration.millis(fault.millis)), undefined).pipe(
-            Effect.map(() => toResponse(answer()))
-          )
-          break
-        default:
-          return Effect.succeed(toResponse(answer()))
-      }
-      counters.active++
-      return handled.pipe(
-        Effect.onExit((exit) =>
-          Effect.sync(() => {
-            counters.active--
-            if (Exit.isInterrupted(exit) && !state.serverClosed) counters.clientClosed++
-          })
-        )
-      )
+      // Stream faults have nothing to cut in a JSON list: it is answered whole.
+      return withFault(request, parsed.right, answer)
     }
 
     // ---------------------------------------------------------------------------
