@@ -301,7 +301,8 @@ export type ToolCall = typeof ToolCall.Type
 export const AssistantMessage = Schema.Struct({
   role: Schema.Literal("assistant"),
   content: Schema.optional(Schema.NullOr(TextContent)),
-  tool_calls: Schema.optional(Schema.Array(ToolCall)),
+  /** `null` is accepted so that a response message can be replayed as it came (`"tool_calls": null`). */
+  tool_calls: Schema.optional(Schema.NullOr(Schema.Array(ToolCall))),
   reasoning_content: Schema.optional(Schema.NullOr(Schema.String)),
   name: Schema.optional(Schema.String)
 }).annotations({ identifier: "AssistantMessage" })

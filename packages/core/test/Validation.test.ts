@@ -667,3 +667,27 @@ describe("Validation.validateSpeechRequest", () => {
       }))
   }
 })
+
+describe("replaying a response message", () => {
+  it.effect("an assistant message with `tool_calls: null` (as responses carry it) is accepted", () =>
+    Effect.gen(function*() {
+      const request = yield* Validation.validateChatRequest({
+        model: "mimo-v2-flash",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "Hello!", tool_calls: null },
+          { role: "user", content: "and again" }
+        ]
+      })
+      expect(request.messages).toHaveLength(3)
+    }))
+
+  it.effect("but with neither content nor tool calls it is still rejected", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Validation.validateChatRequest({
+        model: "mimo-v2-flash",
+        messages: [{ role: "user", content: "hi" }, { role: "assistant", content: null, tool_calls: null }]
+      }))
+      expect(error.field).toBe("messages[1].content")
+    }))
+})

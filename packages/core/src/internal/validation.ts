@@ -390,7 +390,9 @@ const checkMessages = (request: ChatCompletion.Request, info: Option.Option<Mode
     if (message.role === "assistant") {
       const content = message.content
       const calls = message.tool_calls
-      if ((content === undefined || content === null) && (calls === undefined || calls.length === 0)) {
+      if (
+        (content === undefined || content === null) && (calls === undefined || calls === null || calls.length === 0)
+      ) {
         return fail(
           `${at}.content`,
           content === undefined ? "(missing)" : "null",
