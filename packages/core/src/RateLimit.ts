@@ -21,7 +21,8 @@
  *    (beta 0.7, scale 0.4): it climbs back fast, then flattens near the rate
  *    that was too high, so it probes the limit seldom. AIMD (beta 0.5, linear
  *    growth) is an option. Growth is in time, not per success, so processes
- *    that share a store recover together.
+ *    that share a store recover together. The measurements behind the choice
+ *    are in BENCHMARKS.md ("The limiter's adaptive rule").
  *
  * The buckets are `@effect/experimental`'s `RateLimiter` (token-bucket
  * algorithm, "delay" mode), over a {@link Store}: in memory by default
