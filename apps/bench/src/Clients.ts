@@ -158,6 +158,46 @@ class StatusError extends Error {
   }
 }
 
+/**
+ * The load loops of a promise-based client (raw undici, openai-node): the same
+ * pool, timing and error counting for every peer, so that they are measured
+ * alike.
+ */
+const chatLoadOf = (call: () => Promise<unknown>): BenchClient["chatLoad"] => async (total, concurrency) => {
+  const latencies = new Float64Array(total)
+  const errors: Record<string, number> = {}
+  let successes = 0
+  let failures = 0
+  await pool(total, concurrency, async () => {
+    const t0 = performance.now()
+    try {
+      await call()
+      latencies[successes++] = performance.now() - t0
+    } catch (e) {
+      failures++
+      count(errors, errorKey(e))
+    }
+  })
+  return { successes, failures, errors, latencies }
+}
+
+const streamLoadOf = (streamOnce: () => Promise<number>): BenchClient["streamLoad"] => async (streams, concurrency) => {
+  const errors: Record<string, number> = {}
+  let chunks = 0
+  let failures = 0
+  await pool(streams, concurrency, async () => {
+    try {
+      // Not `chunks += await …`: that reads `chunks` before the await and loses concurrent updates.
+      const n = await streamOnce()
+      chunks += n
+    } catch (e) {
+      failures++
+      count(errors, errorKey(e))
+    }
+  })
+  return { chunks, failures, errors }
+}
+
 const makeUndici = (options: Options): BenchClient => {
   const url = `${options.baseUrl}/chat/completions`
   const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` }
@@ -225,38 +265,8 @@ const makeUndici = (options: Options): BenchClient => {
 
   return {
     id: "undici",
-    chatLoad: async (total, concurrency) => {
-      const latencies = new Float64Array(total)
-      const errors: Record<string, number> = {}
-      let successes = 0
-      let failures = 0
-      await pool(total, concurrency, async () => {
-        const t0 = performance.now()
-        try {
-          await call()
-          latencies[successes++] = performance.now() - t0
-        } catch (e) {
-          failures++
-          count(errors, errorKey(e))
-        }
-      })
-      return { successes, failures, errors, latencies }
-    },
-    streamLoad: async (streams, concurrency) => {
-      const errors: Record<string, number> = {}
-      let chunks = 0
-      let failures = 0
-      await pool(streams, concurrency, async () => {
-        try {
-          const n = await streamOnce()
-          chunks += n
-        } catch (e) {
-          failures++
-          count(errors, errorKey(e))
-        }
-      })
-      return { chunks, failures, errors }
-    },
+    chatLoad: chatLoadOf(call),
+    streamLoad: streamLoadOf(streamOnce),
     close: () => Promise.resolve()
   }
 }
@@ -271,48 +281,26 @@ const makeOpenAI = (options: Options, id: "openai" | "openai-r4"): BenchClient =
     baseURL: options.baseUrl,
     ...(id === "openai-r4" ? { maxRetries: 4 } : {})
   })
+  const chatOnce = () =>
+    client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content }],
+      max_completion_tokens: 16
+    })
+  const streamOnce = async (): Promise<number> => {
+    let chunks = 0
+    const stream = await client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content }],
+      stream: true
+    })
+    for await (const _ of stream) chunks++
+    return chunks
+  }
   return {
     id,
-    chatLoad: async (total, concurrency) => {
-      const latencies = new Float64Array(total)
-      const errors: Record<string, number> = {}
-      let successes = 0
-      let failures = 0
-      await pool(total, concurrency, async () => {
-        const t0 = performance.now()
-        try {
-          await client.chat.completions.create({
-            model,
-            messages: [{ role: "user", content }],
-            max_completion_tokens: 16
-          })
-          latencies[successes++] = performance.now() - t0
-        } catch (e) {
-          failures++
-          count(errors, errorKey(e))
-        }
-      })
-      return { successes, failures, errors, latencies }
-    },
-    streamLoad: async (streams, concurrency) => {
-      const errors: Record<string, number> = {}
-      let chunks = 0
-      let failures = 0
-      await pool(streams, concurrency, async () => {
-        try {
-          const stream = await client.chat.completions.create({
-            model,
-            messages: [{ role: "user", content }],
-            stream: true
-          })
-          for await (const _ of stream) chunks++
-        } catch (e) {
-          failures++
-          count(errors, errorKey(e))
-        }
-      })
-      return { chunks, failures, errors }
-    },
+    chatLoad: chatLoadOf(chatOnce),
+    streamLoad: streamLoadOf(streamOnce),
     close: () => Promise.resolve()
   }
 }

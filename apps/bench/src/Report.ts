@@ -162,6 +162,17 @@ const errorsCell = (row: Row) =>
     ? ""
     : Object.entries(row.errors).map(([k, v]) => `${k} × ${v}`).join(", ")
 
+/** The rate-limit cases (one process, and several sharing Redis) report the same figures. */
+const limitColumns: ReadonlyArray<Column> = [
+  ["wall s", (r) => fmt(r.wallSeconds)],
+  ["wall ÷ limit", (r) => fmt(r.wallRatio)],
+  ["successes", (r) => fmt(r.successes)],
+  ["final failures", (r) => fmt(r.failures)],
+  ["429s received", (r) => fmt(r.received429)],
+  ["requests sent", (r) => fmt(r.serverRequests)],
+  ["failed with", errorsCell]
+]
+
 const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
   overhead: [
     ["concurrency", (r) => fmt(r.concurrency)],
@@ -173,15 +184,7 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["server CPU µs/req", (r) => fmt(r.serverCpuUsPerRequest, 0)],
     ["failures", (r) => fmt(r.failures)]
   ],
-  ratelimit: [
-    ["wall s", (r) => fmt(r.wallSeconds)],
-    ["wall ÷ limit", (r) => fmt(r.wallRatio)],
-    ["successes", (r) => fmt(r.successes)],
-    ["final failures", (r) => fmt(r.failures)],
-    ["429s received", (r) => fmt(r.received429)],
-    ["requests sent", (r) => fmt(r.serverRequests)],
-    ["failed with", errorsCell]
-  ],
+  ratelimit: limitColumns,
   faults: [
     ["successes", (r) => fmt(r.successes)],
     ["failures", (r) => fmt(r.failures)],
@@ -199,15 +202,7 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["wall s", (r) => fmt(r.wallSeconds, 3)],
     ["failures", (r) => fmt(r.failures)]
   ],
-  shared: [
-    ["wall s", (r) => fmt(r.wallSeconds)],
-    ["wall ÷ limit", (r) => fmt(r.wallRatio)],
-    ["successes", (r) => fmt(r.successes)],
-    ["final failures", (r) => fmt(r.failures)],
-    ["429s received", (r) => fmt(r.received429)],
-    ["requests sent", (r) => fmt(r.serverRequests)],
-    ["failed with", errorsCell]
-  ],
+  shared: limitColumns,
   memory: [
     ["in flight", (r) => fmt(r.requests)],
     ["held by server", (r) => fmt(r.serverHeld)],

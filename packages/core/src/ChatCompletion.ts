@@ -892,6 +892,17 @@ export const ResponseToolCall = open("ResponseToolCall", {
  */
 export type ResponseToolCall = typeof ResponseToolCall.Type
 
+// The fields a whole message and a streamed delta share; only their tool calls differ.
+const messageFields = {
+  role: opt(Schema.String),
+  content: opt(Schema.String),
+  reasoning_content: opt(Schema.String),
+  annotations: opt(Schema.Array(Annotation)),
+  error_message: opt(Schema.String),
+  audio: opt(MessageAudio),
+  final_text_preview: opt(Schema.String)
+}
+
 /**
  * The assistant message of a response choice. Everything may be absent or null.
  * When the answer came only as reasoning (`content: ""`), see `text`.
@@ -908,14 +919,8 @@ export type ResponseToolCall = typeof ResponseToolCall.Type
  * @category response
  */
 export const ResponseMessage = open("ResponseMessage", {
-  role: opt(Schema.String),
-  content: opt(Schema.String),
-  reasoning_content: opt(Schema.String),
-  tool_calls: opt(Schema.Array(ResponseToolCall)),
-  annotations: opt(Schema.Array(Annotation)),
-  error_message: opt(Schema.String),
-  audio: opt(MessageAudio),
-  final_text_preview: opt(Schema.String)
+  ...messageFields,
+  tool_calls: opt(Schema.Array(ResponseToolCall))
 })
 
 /**
@@ -1044,14 +1049,8 @@ export type ToolCallDelta = typeof ToolCallDelta.Type
  * @category chunk
  */
 export const Delta = open("Delta", {
-  role: opt(Schema.String),
-  content: opt(Schema.String),
-  reasoning_content: opt(Schema.String),
-  tool_calls: opt(Schema.Array(ToolCallDelta)),
-  annotations: opt(Schema.Array(Annotation)),
-  error_message: opt(Schema.String),
-  audio: opt(MessageAudio),
-  final_text_preview: opt(Schema.String)
+  ...messageFields,
+  tool_calls: opt(Schema.Array(ToolCallDelta))
 })
 
 /**
