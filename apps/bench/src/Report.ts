@@ -178,6 +178,7 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["concurrency", (r) => fmt(r.concurrency)],
     ["req/s", (r) => fmt(r.reqPerSec, 0)],
     ["× undici", (r) => fmt(r.ratioToUndici)],
+    ["req/s per round", (r) => (r.rounds === undefined ? "" : r.rounds.map((x) => fmt(x, 0)).join(" · "))],
     ["p50 ms", (r) => fmt(r.p50Ms, 2)],
     ["p99 ms", (r) => fmt(r.p99Ms, 2)],
     ["client CPU µs/req", (r) => fmt(r.cpuUsPerRequest, 0)],

@@ -160,6 +160,8 @@ export const Row = Schema.Struct({
   errors: Schema.optional(Errors),
   wallSeconds: num,
   reqPerSec: num,
+  /** The overhead case: req/s of each round, in run order (the row is the median round). */
+  rounds: Schema.optional(Schema.Array(Schema.Number)),
   p50Ms: num,
   p99Ms: num,
   cpuUsPerRequest: num,

@@ -22,6 +22,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { isTextChunk } from "./internal/chunkGuard.js"
+import { isTextResponse } from "./internal/responseGuard.js"
 
 // -----------------------------------------------------------------------------
 // request: content parts
@@ -1209,7 +1210,8 @@ export const decodeChunkFast = (u: unknown): Either.Either<Chunk, ParseResult.Pa
 export const decodeResponseFast: (u: unknown) => Either.Either<Response, ParseResult.ParseError> = (() => {
   const is = ParseResult.is(ResponseShape)
   const decode = ParseResult.decodeUnknownEither(Response, preserve)
-  return (u: unknown) => is(u) ? Either.right(u) : Either.mapLeft(decode(u), ParseResult.parseError)
+  return (u: unknown) =>
+    isTextResponse(u) || is(u) ? Either.right(u) : Either.mapLeft(decode(u), ParseResult.parseError)
 })()
 
 // -----------------------------------------------------------------------------

@@ -67,6 +67,14 @@ export * as ErrorResponse from "./ErrorResponse.js"
 export * as MimoClient from "./MimoClient.js"
 
 /**
+ * How `MimoClient` sends its buffered calls: over the `HttpClient` by default,
+ * or an adapter's faster transport.
+ *
+ * @since 0.1.0
+ */
+export * as MimoTransport from "./MimoTransport.js"
+
+/**
  * MiMo errors rendered by any `@effect/platform` HTTP server: responses, a
  * middleware, SSE forwarding with error events and retry notices.
  *

@@ -5,11 +5,13 @@
  * `undici.request` (see `apps/bench`), and `node:http`'s client as wired by
  * `NodeHttpClient.layer` runs without keep-alive. This layer uses
  * `@effect/platform-node`'s undici client over a dedicated keep-alive `Agent`
- * whose lifetime is the layer's.
+ * whose lifetime is the layer's, and `chat`, `speech` and `models` take the
+ * leaner `NodeMimoTransport` over the same `Agent` (streams use the `HttpClient`).
  *
  * @since 0.1.0
  */
 import * as MimoClient from "@effect-mimo/core/MimoClient"
+import type * as MimoTransport from "@effect-mimo/core/MimoTransport"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
@@ -18,6 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Undici from "undici"
+import * as NodeMimoTransport from "./NodeMimoTransport.js"
 
 /**
  * Connection-pool settings of the undici `Agent`.
@@ -85,6 +88,33 @@ export const httpClientLayer = (options: AgentOptions = {}): Layer.Layer<HttpCli
   Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher, dispatcherLayer(options))
 
 /**
+ * What `MimoClient` needs on Node.js, over one keep-alive undici `Agent`: the
+ * `HttpClient` (streams) and `NodeMimoTransport` (buffered calls).
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { NodeMimoClient } from "@effect-mimo/platform-node"
+ * import { Layer, Redacted } from "effect"
+ *
+ * // The same as NodeMimoClient.layer({ apiKey: Redacted.make("sk-...") })
+ * const MimoLive = MimoClient.layer({ apiKey: Redacted.make("sk-...") }).pipe(
+ *   Layer.provide(NodeMimoClient.wireLayer())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const wireLayer = (
+  options: AgentOptions = {}
+): Layer.Layer<HttpClient.HttpClient | MimoTransport.MimoTransport> =>
+  Layer.provide(
+    Layer.merge(NodeHttpClient.layerUndiciWithoutDispatcher, NodeMimoTransport.layer),
+    dispatcherLayer(options)
+  )
+
+/**
  * `MimoClient` over undici, from options.
  *
  * @example
@@ -104,7 +134,7 @@ export const httpClientLayer = (options: AgentOptions = {}): Layer.Layer<HttpCli
  */
 export const layer = (
   options: MimoClient.Options & { readonly agent?: AgentOptions | undefined }
-): Layer.Layer<MimoClient.MimoClient> => Layer.provide(MimoClient.layer(options), httpClientLayer(options.agent))
+): Layer.Layer<MimoClient.MimoClient> => Layer.provide(MimoClient.layer(options), wireLayer(options.agent))
 
 /**
  * `MimoClient` over undici, from configuration: `MIMO_API_KEY`, `MIMO_BASE_URL`,
@@ -131,6 +161,6 @@ export const layerConfig = (
   Layer.unwrapEffect(
     Effect.map(
       Config.integer("MIMO_MAX_CONNECTIONS").pipe(Config.withDefault(128)),
-      (connections) => Layer.provide(MimoClient.layerConfig(overrides), httpClientLayer({ connections }))
+      (connections) => Layer.provide(MimoClient.layerConfig(overrides), wireLayer({ connections }))
     )
   )

@@ -23,8 +23,23 @@ import {
 
 export const apiKey = "sk-test-KEY-9f8e7d6c5b4a-DO-NOT-LEAK"
 
+/**
+ * How the client sends buffered calls: `"undici"` is `NodeMimoClient.layer` (its `NodeMimoTransport`);
+ * `"httpclient"` is `MimoClient.layer` over `NodeMimoClient.httpClientLayer` (the default transport over the
+ * `HttpClient`).
+ */
+export type Wire = "undici" | "httpclient"
+
+export const wires: ReadonlyArray<Wire> = ["undici", "httpclient"]
+
+export const clientLayer = (wire: Wire, options: MimoClient.Options): Layer.Layer<MimoClient.MimoClient> =>
+  wire === "undici"
+    ? NodeMimoClient.layer(options)
+    : Layer.provide(MimoClient.layer(options), NodeMimoClient.httpClientLayer())
+
 /** A simulator on a random loopback port and a client (over undici) pointed at it. */
 export const setup = (
+  wire: Wire,
   simOptions: Simulator.Options = {},
   clientOptions: Partial<MimoClient.Options> = {}
 ): Effect.Effect<
@@ -46,7 +61,7 @@ export const setup = (
     const context = yield* Layer.build(
       // A long per-attempt timeout (a TestClock sleep while a request is in flight), so
       // that `runTimeline` never mistakes it for a backoff; timeout tests set their own.
-      NodeMimoClient.layer({ apiKey: Redacted.make(apiKey), baseUrl: sim.url, timeout: "1 hour", ...clientOptions })
+      clientLayer(wire, { apiKey: Redacted.make(apiKey), baseUrl: sim.url, timeout: "1 hour", ...clientOptions })
     )
     const idle = Effect.map(sim.stats, (s) => s.active === 0)
     return { sim, mimo: Context.get(context, MimoClient.MimoClient), idle }

@@ -17,10 +17,12 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import * as ChatCompletion from "../ChatCompletion.js"
 import * as ErrorResponse from "../ErrorResponse.js"
 import type * as Client from "../MimoClient.js"
 import * as MimoError from "../MimoError.js"
+import * as MimoTransport from "../MimoTransport.js"
 import * as Model from "../Model.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Validation from "../Validation.js"
@@ -57,6 +59,34 @@ const requestIdFrom = (headers: Headers.Headers): string | undefined => {
     if (value !== undefined && value !== "") return value
   }
   return undefined
+}
+
+/**
+ * Effect's own tracer, the default service: its spans are recorded nowhere
+ * (no exporter), so with it in context the client creates none. A span costs
+ * ≈ 15–30 µs per call (the span, a bigint clock read, a context copy), a
+ * tenth of the hot path (apps/bench). With any other tracer (OpenTelemetry,
+ * a test's) every call and every attempt is a span, as documented.
+ */
+const nativeTracer: Tracer.Tracer = Effect.runSync(Effect.tracer)
+
+/** `Effect.withSpan` (kind client, no stack trace), skipped under the native tracer. */
+const withSpan = (name: string, attributes: Record<string, unknown> | undefined) =>
+<A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.tracerWith((tracer) =>
+    tracer === nativeTracer ? effect : Effect.withSpan(effect, name, {
+      kind: "client",
+      captureStackTrace: false,
+      ...(attributes !== undefined ? { attributes } : {})
+    })
+  )
+
+const lowerCased = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const name in headers) out[name.toLowerCase()] = headers[name]!
+  return out
 }
 
 const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
@@ -138,7 +168,8 @@ export const make = (
       : options.authHeader === "api-key"
       ? { "api-key": Redacted.value(apiKey) }
       : { authorization: `Bearer ${Redacted.value(apiKey)}` }
-    const baseHeaders = Headers.fromInput({
+    // Plain records with lower-case names: the transport's request headers.
+    const baseHeaders: Record<string, string> = lowerCased({
       accept: "application/json",
       ...options.headers,
       ...authHeaders
@@ -148,11 +179,16 @@ export const make = (
     // Our own spans (one per call, one per attempt) replace the HTTP client's:
     // they carry the MiMo attributes, never a header, and cost less on the hot path.
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // Buffered calls go through the transport in context (an adapter's fast path), else over `http`.
+    const transport = Option.getOrElse(
+      yield* Effect.serviceOption(MimoTransport.MimoTransport),
+      () => MimoTransport.fromHttpClient(http)
+    )
 
-    const post = (path: string) =>
-      HttpClientRequest.post(`${baseUrl}${path}`).pipe(HttpClientRequest.setHeaders(baseHeaders))
-    const chatRequest = post("/chat/completions")
-    const modelsRequest = HttpClientRequest.get(`${baseUrl}/models`).pipe(HttpClientRequest.setHeaders(baseHeaders))
+    const chatUrl = `${baseUrl}/chat/completions`
+    const chatHeaders: Record<string, string> = { ...baseHeaders, "content-type": "application/json" }
+    const chatRequest = HttpClientRequest.post(chatUrl).pipe(HttpClientRequest.setHeaders(baseHeaders))
+    const modelsUrl = `${baseUrl}/models`
 
     const withAttemptHeaders = (
       request: HttpClientRequest.HttpClientRequest,
@@ -164,6 +200,18 @@ export const make = (
         : request
       if (extra !== undefined) r = HttpClientRequest.setHeaders(r, extra)
       return r
+    }
+
+    const attemptHeaders = (
+      headers: Record<string, string>,
+      ctx: CallContext,
+      extra: Readonly<Record<string, string>> | undefined
+    ): Record<string, string> => {
+      if (ctx.attempts <= 1 && extra === undefined) return headers
+      const out = { ...headers }
+      if (ctx.attempts > 1) out[retryCountHeader] = String(ctx.attempts - 1)
+      if (extra !== undefined) { for (const name in extra) out[name.toLowerCase()] = extra[name]! }
+      return out
     }
 
     const failResponse = (
@@ -178,33 +226,41 @@ export const make = (
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, MimoError.TransportError> =>
       Effect.mapError(http.execute(request), (e: HttpClientError.HttpClientError) => Transport.fromHttpClientError(e))
 
+    /** A 2xx body: JSON, then the Schema; anything else is a `ResponseDecodeError` with an excerpt. */
     const readJson = <A>(
-      response: HttpClientResponse.HttpClientResponse,
+      response: MimoTransport.Response,
       decode: (u: unknown) => Either.Either<A, string>
-    ): Effect.Effect<A, MimoError.MimoError> =>
-      response.text.pipe(
-        Effect.mapError((e) => Transport.fromHttpClientError(e, "ConnectionReset")),
-        Effect.flatMap((text) => {
-          const requestId = requestIdFrom(response.headers)
-          const fail = (message: string) =>
-            Effect.fail(
-              new MimoError.ResponseDecodeError({
-                status: response.status,
-                message,
-                body: excerpt(text),
-                ...(requestId !== undefined ? { requestId } : {})
-              })
-            )
-          let json: unknown
-          try {
-            json = JSON.parse(text)
-          } catch (e) {
-            return fail(`response body is not JSON: ${e instanceof Error ? e.message : String(e)}`)
-          }
-          const decoded = decode(json)
-          return Either.isRight(decoded) ? Effect.succeed(decoded.right) : fail(decoded.left)
-        })
-      )
+    ): Effect.Effect<A, MimoError.MimoError> => {
+      const fail = (message: string) => {
+        const requestId = requestIdFrom(response.headers)
+        return Effect.fail(
+          new MimoError.ResponseDecodeError({
+            status: response.status,
+            message,
+            body: excerpt(response.body),
+            ...(requestId !== undefined ? { requestId } : {})
+          })
+        )
+      }
+      let json: unknown
+      try {
+        json = JSON.parse(response.body)
+      } catch (e) {
+        return fail(`response body is not JSON: ${e instanceof Error ? e.message : String(e)}`)
+      }
+      const decoded = decode(json)
+      return Either.isRight(decoded) ? Effect.succeed(decoded.right) : fail(decoded.left)
+    }
+
+    /** A non-2xx answer: its typed error (the `Retry-After` of a 429 is measured from now). */
+    const failWith = (response: MimoTransport.Response): Effect.Effect<never, MimoError.MimoError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
+        Effect.fail(
+          ErrorResponse.decode({ status: response.status, headers: response.headers, body: response.body, nowMillis })
+        ))
+
+    const clientOnRetry = options.onRetry !== undefined ? [options.onRetry] : []
+    const clientAround = options.aroundAttempt !== undefined ? [options.aroundAttempt] : []
 
     const resolveCall = (
       operation: Client.AttemptInfo["operation"],
@@ -215,24 +271,14 @@ export const make = (
         operation,
         model,
         attempts: 0,
-        onRetry: [
-          ...(options.onRetry !== undefined ? [options.onRetry] : []),
-          ...(call?.onRetry !== undefined ? [call.onRetry] : [])
-        ],
-        around: [
-          ...(options.aroundAttempt !== undefined ? [options.aroundAttempt] : []),
-          ...(call?.aroundAttempt !== undefined ? [call.aroundAttempt] : [])
-        ]
+        onRetry: call?.onRetry !== undefined ? [...clientOnRetry, call.onRetry] : clientOnRetry,
+        around: call?.aroundAttempt !== undefined ? [...clientAround, call.aroundAttempt] : clientAround
       }
       const timeout = call?.timeout !== undefined ? Duration.decode(call.timeout) : defaultTimeoutDuration
       return { ctx, timeout }
     }
 
-    const timeoutError = (timeout: Duration.Duration) => () =>
-      new MimoError.TransportError({
-        reason: "Timeout",
-        message: `no response within ${Duration.format(timeout)}`
-      })
+    const timeoutError = (timeout: Duration.Duration) => () => MimoTransport.timeoutError(timeout)
 
     const onFinalFailure = (ctx: CallContext) => (error: MimoError.MimoError) =>
       Effect.logError("MiMo call failed").pipe(
@@ -248,15 +294,19 @@ export const make = (
     ): Effect.Effect<A, MimoError.MimoError> => {
       const once = Effect.suspend(() => {
         ctx.attempts++
-        return Effect.tapError(
-          aroundAttempt(ctx, attempt),
-          (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
-        ).pipe(
-          Effect.withSpan("MimoClient.attempt", {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: { "mimo.attempt": ctx.attempts }
-          })
+        return Effect.tracerWith((tracer) =>
+          tracer === nativeTracer
+            ? aroundAttempt(ctx, attempt)
+            : Effect.tapError(
+              aroundAttempt(ctx, attempt),
+              (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
+            ).pipe(
+              Effect.withSpan("MimoClient.attempt", {
+                kind: "client",
+                captureStackTrace: false,
+                attributes: { "mimo.attempt": ctx.attempts }
+              })
+            )
         )
       })
       // What `Effect.retry(once, policy)` does, but the schedule's driver is only
@@ -284,17 +334,20 @@ export const make = (
 
     /** One attempt of a JSON call: send, then the decoded 2xx body or the typed error, within the timeout. */
     const jsonAttempt = <A>(
-      request: HttpClientRequest.HttpClientRequest,
+      method: "GET" | "POST",
+      url: string,
+      headers: Record<string, string>,
+      body: string | undefined,
       decode: (u: unknown) => Either.Either<A, string>,
       ctx: CallContext,
       call: Client.CallOptions | undefined,
       timeout: Duration.Duration
     ): Effect.Effect<A, MimoError.MimoError> =>
-      Effect.suspend(() => execute(withAttemptHeaders(request, ctx, call?.headers))).pipe(
-        Effect.flatMap((response) =>
-          response.status >= 200 && response.status < 300 ? readJson(response, decode) : failResponse(response)
+      Effect.flatMap(
+        Effect.suspend(() =>
+          transport.send({ method, url, headers: attemptHeaders(headers, ctx, call?.headers), body, timeout })
         ),
-        Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) })
+        (response) => response.status >= 200 && response.status < 300 ? readJson(response, decode) : failWith(response)
       )
 
     const chat = (
@@ -302,18 +355,17 @@ export const make = (
       call?: Client.CallOptions
     ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> => {
       const { ctx, timeout } = resolveCall("chat", request.model, call)
-      return Effect.gen(function*() {
-        if (Either.isLeft(keyCheck)) return yield* keyCheck.left
-        const valid = yield* Validation.validateChatRequest(request, profile)
-        const body = HttpClientRequest.bodyUnsafeJson(chatRequest, ChatCompletion.toBody({ ...valid, stream: false }))
-        return yield* run(ctx, call, jsonAttempt(body, decodeResponse, ctx, call, timeout))
-      }).pipe(
+      // A flatMap chain rather than `Effect.gen`: this is the hot path (apps/bench).
+      const send = Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
+        const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: false }))
+        return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
+      })
+      const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = Either.isLeft(keyCheck)
+        ? Effect.fail(keyCheck.left)
+        : send
+      return checked.pipe(
         Effect.tapError(onFinalFailure(ctx)),
-        Effect.withSpan("MimoClient.chat", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "mimo.model": request.model }
-        })
+        withSpan("MimoClient.chat", { "mimo.model": request.model })
       )
     }
 
@@ -414,16 +466,20 @@ export const make = (
               })
           })
         })
-      }).pipe(Effect.withSpan("MimoClient.speech", { kind: "client", captureStackTrace: false }))
+      }).pipe(withSpan("MimoClient.speech", undefined))
 
     const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> => {
       const { ctx, timeout } = resolveCall("models", undefined, call)
       return Effect.gen(function*() {
         if (Either.isLeft(keyCheck)) return yield* keyCheck.left
-        return yield* run(ctx, call, jsonAttempt(modelsRequest, decodeModels, ctx, call, timeout))
+        return yield* run(
+          ctx,
+          call,
+          jsonAttempt("GET", modelsUrl, baseHeaders, undefined, decodeModels, ctx, call, timeout)
+        )
       }).pipe(
         Effect.tapError(onFinalFailure(ctx)),
-        Effect.withSpan("MimoClient.models", { kind: "client", captureStackTrace: false })
+        withSpan("MimoClient.models", undefined)
       )
     }
 

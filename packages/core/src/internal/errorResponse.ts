@@ -453,8 +453,15 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
   return out
 }
 
-/** Reads at most `maxBytes` of a body; stops pulling once it has them; a read failure keeps what was read. */
-const readPrefix = <E, R>(stream: Stream.Stream<Uint8Array, E, R>, maxBytes: number): Effect.Effect<string, never, R> =>
+/**
+ * Reads at most `maxBytes` of a body; stops pulling once it has them; a read failure keeps what was read.
+ *
+ * @internal
+ */
+export const readPrefix = <E, R>(
+  stream: Stream.Stream<Uint8Array, E, R>,
+  maxBytes: number
+): Effect.Effect<string, never, R> =>
   Effect.suspend(() => {
     const limit = Number.isFinite(maxBytes) ? Math.max(0, Math.floor(maxBytes)) : maxScan
     if (limit === 0) return Effect.succeed("")
