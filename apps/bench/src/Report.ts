@@ -199,6 +199,7 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["chunks", (r) => fmt(r.chunks)],
     ["chunks/s", (r) => fmt(r.chunksPerSec, 0)],
     ["× undici", (r) => fmt(r.ratioToUndici)],
+    ["chunks/s per round", (r) => (r.rounds === undefined ? "" : r.rounds.map((x) => fmt(x, 0)).join(" · "))],
     ["client CPU µs/chunk", (r) => fmt(r.cpuUsPerChunk, 2)],
     ["wall s", (r) => fmt(r.wallSeconds, 3)],
     ["failures", (r) => fmt(r.failures)]

@@ -160,7 +160,7 @@ export const Row = Schema.Struct({
   errors: Schema.optional(Errors),
   wallSeconds: num,
   reqPerSec: num,
-  /** The overhead case: req/s of each round, in run order (the row is the median round). */
+  /** Overhead and streaming: req/s (chunks/s) of each round, in run order (the row is the median round). */
   rounds: Schema.optional(Schema.Array(Schema.Number)),
   p50Ms: num,
   p99Ms: num,

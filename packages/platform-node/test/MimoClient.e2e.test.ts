@@ -382,6 +382,8 @@ for (const wire of wires) {
           yield* Effect.withTracer(call, tracer)
           expect(seen).toEqual(["caller", "MimoClient.attempt"])
           expect(spans.map((s) => s.name)).toEqual(["caller", "MimoClient.chat", "MimoClient.attempt"])
+        yield* Effect.withTracer(Stream.runDrain(mimo.stream(hello)), tracer)
+        expect(spans.map((s) => s.name).slice(3)).toEqual(["MimoClient.stream", "MimoClient.attempt"])
         }))
 
       it.scoped("logs each failed attempt once (warning), the final failure once (error), with spans; never the key", () =>

@@ -423,11 +423,16 @@ export const make = (
         })
       ).pipe(
         Stream.tapErrorCause((cause) => Cause.isFailType(cause) ? onFinalFailure(ctx)(cause.error) : Effect.void),
-        Stream.withSpan("MimoClient.stream", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "mimo.model": request.model }
-        })
+        (chunks) =>
+          Stream.unwrap(Effect.tracerWith((tracer) =>
+            Effect.succeed(
+              tracer === nativeTracer ? chunks : Stream.withSpan(chunks, "MimoClient.stream", {
+                kind: "client",
+                captureStackTrace: false,
+                attributes: { "mimo.model": request.model }
+              })
+            )
+          ))
       )
     }
 

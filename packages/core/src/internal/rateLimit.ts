@@ -97,10 +97,13 @@ export const memoryPauses = (): Pick<RateLimit.Store, "pausedUntil" | "pause"> =
   }
 }
 
+/** The stores `layerStoreMemory` made: their operations are synchronous. */
+const inMemoryStores = new WeakSet<RateLimit.Store>()
+
 /** @internal */
 export const layerStoreMemory: Layer.Layer<RateLimit.Store> = Layer.effect(
   Store,
-  Effect.suspend(() => makeStore(memoryPauses()))
+  Effect.suspend(() => makeStore(memoryPauses())).pipe(Effect.tap((store) => inMemoryStores.add(store)))
 ).pipe(Layer.provide(RateLimiter.layerStoreMemory))
 
 // -----------------------------------------------------------------------------
@@ -395,7 +398,9 @@ export const make = (
         ? Effect.map(requests, (r) => Duration.toMillis(r.delay))
         : Effect.map(
           Effect.all([requests, consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate)], {
-            concurrency: 2
+            // In memory both are synchronous: forking two fibers for them only costs (apps/bench);
+            // a remote store (Redis) does its two round trips at once.
+            concurrency: inMemoryStores.has(store) ? 1 : 2
           }),
           ([r, t]) => Math.max(Duration.toMillis(r.delay), Duration.toMillis(t.delay))
         )
