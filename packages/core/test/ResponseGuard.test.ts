@@ -7,20 +7,10 @@ import { ChatCompletion } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc, Schema } from "effect"
 import { isTextResponse } from "../src/internal/responseGuard.js"
+import { anyValue, envelope, numberish, stringish } from "./guardArbitraries.js"
 
 const isResponse = Schema.is(ChatCompletion.Response)
 
-const anyValue = fc.oneof(
-  fc.constant(undefined),
-  fc.constant(null),
-  fc.string({ maxLength: 4 }),
-  fc.integer(),
-  fc.boolean(),
-  fc.constant({}),
-  fc.constant([])
-)
-const stringish = fc.oneof(fc.string({ maxLength: 6 }), anyValue)
-const numberish = fc.oneof(fc.integer(), anyValue)
 const numbers = (keys: ReadonlyArray<string>) =>
   fc.oneof(anyValue, fc.dictionary(fc.constantFrom(...keys, "other"), numberish, { maxKeys: 4 }))
 const message = fc.oneof(
@@ -57,18 +47,7 @@ const usage = fc.oneof(
     web_search_usage: anyValue
   }, { requiredKeys: [] })
 )
-const response = fc.record(
-  {
-    id: stringish,
-    object: stringish,
-    created: numberish,
-    model: stringish,
-    choices: fc.oneof(fc.array(choice, { maxLength: 3 }), anyValue),
-    usage,
-    extra: anyValue
-  },
-  { requiredKeys: [] }
-)
+const response = envelope(choice, usage)
 
 describe("the fast text-response guard", () => {
   it.prop("accepts nothing the response Schema rejects", [response], ([u]) => {

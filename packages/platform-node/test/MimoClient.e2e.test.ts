@@ -28,6 +28,17 @@ const hello: ChatCompletion.Request = {
 
 const withFault = (fault: string) => ({ headers: { [Simulator.faultHeader]: fault } })
 
+/** A chat call on the timeline (see `runTimeline`), with the retry events it reported. */
+const chatRecordingRetries = (mimo: MimoClient.Service, idle: Effect.Effect<boolean>) =>
+  Effect.gen(function*() {
+    const events: Array<MimoClient.RetryEvent> = []
+    const { exit, wakeups } = yield* runTimeline(
+      mimo.chat(hello, { onRetry: (e) => Effect.sync(() => void events.push(e)) }),
+      { idle }
+    )
+    return { events, exit, wakeups }
+  })
+
 const failureOf = <A>(exit: Exit.Exit<A, MimoError.MimoError>): MimoError.MimoError => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -110,11 +121,7 @@ for (const wire of wires) {
           Fault.status(500, "{\"error\":{\"code\":\"500\",\"message\":\"boo"),
           Fault.ok
         ])
-        const events: Array<MimoClient.RetryEvent> = []
-        const { exit } = yield* runTimeline(
-          mimo.chat(hello, { onRetry: (e) => Effect.sync(() => void events.push(e)) }),
-          { idle }
-        )
+        const { events, exit } = yield* chatRecordingRetries(mimo, idle)
         expect(Exit.isSuccess(exit)).toBe(true)
         expect(events.map((e) => e.error._tag)).toEqual(["UnknownApiError", "ServiceUnavailable", "InternalError"])
         const first = events[0].error
@@ -127,11 +134,7 @@ for (const wire of wires) {
       Effect.gen(function*() {
         const { idle, mimo, sim } = yield* setup()
         yield* sim.script([Fault.reset, Fault.ok])
-        const events: Array<MimoClient.RetryEvent> = []
-        const { exit, wakeups } = yield* runTimeline(
-          mimo.chat(hello, { onRetry: (e) => Effect.sync(() => void events.push(e)) }),
-          { idle }
-        )
+        const { events, exit, wakeups } = yield* chatRecordingRetries(mimo, idle)
         expect(Exit.isSuccess(exit)).toBe(true)
         expect(events[0].error._tag).toBe("TransportError")
         expect(events[0].error._tag === "TransportError" && events[0].error.reason).toBe("ConnectionReset")
@@ -145,11 +148,7 @@ for (const wire of wires) {
       Effect.gen(function*() {
         const { idle, mimo, sim } = yield* setup({}, { timeout: "5 seconds" })
         yield* sim.script([Fault.hang, Fault.ok])
-        const events: Array<MimoClient.RetryEvent> = []
-        const { exit, wakeups } = yield* runTimeline(
-          mimo.chat(hello, { onRetry: (e) => Effect.sync(() => void events.push(e)) }),
-          { idle }
-        )
+        const { events, exit, wakeups } = yield* chatRecordingRetries(mimo, idle)
         expect(Exit.isSuccess(exit)).toBe(true)
         const error = events[0].error
         expect(error._tag === "TransportError" && error.reason).toBe("Timeout")
@@ -166,11 +165,7 @@ for (const wire of wires) {
       Effect.gen(function*() {
         const { idle, mimo, sim } = yield* setup()
         yield* sim.script([Fault.error("rate_limit_exceeded", { retryAfter: { seconds: 3 } }), Fault.ok])
-        const events: Array<MimoClient.RetryEvent> = []
-        const { exit, wakeups } = yield* runTimeline(
-          mimo.chat(hello, { onRetry: (e) => Effect.sync(() => void events.push(e)) }),
-          { idle }
-        )
+        const { events, exit, wakeups } = yield* chatRecordingRetries(mimo, idle)
         expect(Exit.isSuccess(exit)).toBe(true)
         const error = events[0].error
         expect(error._tag).toBe("RateLimitExceeded")
@@ -382,8 +377,8 @@ for (const wire of wires) {
           yield* Effect.withTracer(call, tracer)
           expect(seen).toEqual(["caller", "MimoClient.attempt"])
           expect(spans.map((s) => s.name)).toEqual(["caller", "MimoClient.chat", "MimoClient.attempt"])
-        yield* Effect.withTracer(Stream.runDrain(mimo.stream(hello)), tracer)
-        expect(spans.map((s) => s.name).slice(3)).toEqual(["MimoClient.stream", "MimoClient.attempt"])
+          yield* Effect.withTracer(Stream.runDrain(mimo.stream(hello)), tracer)
+          expect(spans.map((s) => s.name).slice(3)).toEqual(["MimoClient.stream", "MimoClient.attempt"])
         }))
 
       it.scoped("logs each failed attempt once (warning), the final failure once (error), with spans; never the key", () =>
