@@ -287,7 +287,9 @@ export const markdown = (results: Results.Results, analysis: string | undefined)
     "From the repository root; turbo builds the workspace first. `pnpm bench -- --quick` is a smoke run with small " +
       "counts (written to a temporary folder unless `--out` is given); `--only <cases>` and `--clients <ids>` " +
       "narrow a run. Each case starts a fresh server process per client (mock or simulator, said below) and runs " +
-      "each client in a fresh child process, so that `process.cpuUsage()` of that process is the client's CPU alone.",
+      "each client in a fresh child process, so that `process.cpuUsage()` of that process is the client's CPU alone. " +
+      "The overhead and streaming cases run 3 rounds with the clients interleaved and report each client's median " +
+      "round (every round's figure is in the table).",
     "",
     "## Targets",
     "",

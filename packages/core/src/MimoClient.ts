@@ -4,6 +4,14 @@
  * It is built over `@effect/platform`'s `HttpClient` and never picks a
  * platform itself: provide `@effect-mimo/platform-node` (undici),
  * `@effect-mimo/platform-browser` (fetch), or any `HttpClient` layer.
+ * Buffered calls (`chat`, `speech`, `models`) go through the `MimoTransport`
+ * in context when the layer provides one (the Node adapter does: its fast
+ * path), else over the `HttpClient`.
+ *
+ * Spans: under Effect's default tracer, which records nothing, the client
+ * makes none (they cost a tenth of a call); with any other tracer
+ * (OpenTelemetry, your own) every call is a span `MimoClient.<operation>` and
+ * every attempt a child span `MimoClient.attempt`.
  *
  * Every call validates its request first (nothing is sent when validation
  * fails), authenticates with a `Redacted` key, applies a per-attempt timeout,
@@ -237,7 +245,8 @@ export const defaultBaseUrl: string = internal.defaultBaseUrl
 export const retryCountHeader: string = internal.retryCountHeader
 
 /**
- * Builds the service over the `HttpClient` in context.
+ * Builds the service over the `HttpClient` in context (and the
+ * `MimoTransport`, for buffered calls, when there is one).
  *
  * @example
  * ```ts
