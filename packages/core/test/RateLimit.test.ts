@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Metric, TestClock } from "effect"
+import { Context, Duration, Effect, Fiber, Layer, Metric, TestClock } from "effect"
 import { MimoClient, MimoError, RateLimit, RetryPolicy } from "../src/index.js"
 import { fakeServer, hello, ok, tooMany, unavailable } from "./limiterSupport.js"
 
@@ -80,6 +80,27 @@ describe("RateLimit", () => {
       )
       expect(exits.every((e) => e._tag === "Right")).toBe(true)
       expect(server.sent.map((s) => s.at)).toEqual([0, 0, 0, 0, 0, 100, 200, 300, 400, 500, 600, 700])
+    }))
+
+  it.scoped("a caller interrupted while it waits for its slot does not hold up the ones queued behind it", () =>
+    Effect.gen(function*() {
+      const server = fakeServer(() => Effect.succeed(ok()))
+      const context = yield* Layer.build(
+        RateLimit.layer({ requestsPerSecond: 1, burst: 1 }).pipe(Layer.provide(server.layer()))
+      )
+      const mimo = Context.get(context, MimoClient.MimoClient)
+      yield* mimo.chat(hello) // takes the burst at 0
+      // Nobody is queued: b takes its own slot (due at 1 s) and waits for it; c queues behind b.
+      const b = yield* Effect.fork(mimo.chat(hello))
+      yield* TestClock.adjust("100 millis")
+      const c = yield* Effect.fork(mimo.chat(hello))
+      yield* TestClock.adjust("100 millis")
+      yield* Fiber.interrupt(b)
+      yield* TestClock.adjust("5 seconds")
+      const exit = yield* Fiber.join(c)
+      expect(exit.object).toBe("chat.completion")
+      // c took the slot b had reserved (1 s), as the queue's next in line.
+      expect(server.sent.map((s) => s.at)).toEqual([0, 1000])
     }))
 
   it.effect("bounds the attempts in flight per model", () =>

@@ -206,6 +206,8 @@ interface Waiter {
   readonly cost: number
   readonly deferred: Deferred.Deferred<void>
   cancelled: boolean
+  /** A slot already reserved for the head of the queue: when it is due (Clock ms). */
+  dueAt?: number | undefined
 }
 
 interface Adaptive {
@@ -451,6 +453,31 @@ export const make = (
       }
     }
 
+    /**
+     * After a reserved slot's wait: `false` when a 429 paused the model meanwhile. The slot is then void (the
+     * bucket refills during the pause, and the next reservation takes from it, so that the burst after a pause is
+     * the bucket's and not one more), and the tokens taken for it are given back.
+     */
+    const stillValid = (s: ModelState, cost: number): Effect.Effect<boolean> =>
+      Effect.flatMap(Clock.currentTimeMillis, (after) =>
+        Effect.flatMap(pausedUntil(s, after), (until) =>
+          until > after ? Effect.as(adjustTokens(s, -cost), false) : Effect.succeed(true)))
+
+    /** After any pause, reserves the next slot for `cost` tokens at the allowed rate: ms until it is due. */
+    const reserveNext = (s: ModelState, cost: number): Effect.Effect<number> =>
+      Effect.zipRight(
+        awaitPause(s),
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const rate = allowedRate(s, now)
+          return Effect.zipRight(Metric.set(s.m.allowedRate, rate), reserve(s, cost, rate))
+        })
+      )
+
+    /**
+     * The dispatcher: one fiber per busy model, admitting the queued waiters in order. A slot is reserved for the
+     * head of the queue and given, when due, to whoever is the head then (a waiter interrupted meanwhile leaves
+     * it to the next one).
+     */
     const dispatch = (s: ModelState): Effect.Effect<void> =>
       Effect.gen(function*() {
         while (true) {
@@ -459,20 +486,18 @@ export const make = (
             s.running = false
             return
           }
-          yield* awaitPause(s)
+          const head = s.queue[0]!
+          const cost = head.cost
+          const dueAt = head.dueAt ?? (yield* Effect.map(
+            Effect.zip(reserveNext(s, cost), Clock.currentTimeMillis),
+            ([delay, now]) =>
+              now + delay
+          ))
+          head.dueAt = undefined
           const now = yield* Clock.currentTimeMillis
-          const rate = allowedRate(s, now)
-          yield* Metric.set(s.m.allowedRate, rate)
-          const cost = s.queue[0]!.cost
-          const delay = yield* reserve(s, cost, rate)
-          if (delay > 0) {
-            yield* Effect.sleep(Duration.millis(delay))
-            // A 429 may have paused the model while we waited for the slot. The slot is then void: the bucket
-            // refills during the pause, and the next reservation takes from it, so that the burst after a pause
-            // is the bucket's and not one more. The tokens taken for it are given back.
-            const after = yield* Clock.currentTimeMillis
-            if ((yield* pausedUntil(s, after)) > after) {
-              yield* adjustTokens(s, -cost)
+          if (dueAt > now) {
+            yield* Effect.sleep(Duration.millis(dueAt - now))
+            if (!(yield* stillValid(s, cost))) {
               continue
             }
           }
@@ -491,19 +516,61 @@ export const make = (
         )
       )
 
-    /** Queues for the model's next slot. */
+    /** Claims the model's dispatcher at once (synchronously) when waiters need one; the effect forks it. */
+    const startDispatcher = (s: ModelState): Effect.Effect<void> => {
+      if (s.running || s.queue.length === 0) return Effect.void
+      s.running = true
+      return Effect.asVoid(Effect.forkIn(dispatch(s), scope))
+    }
+
+    /** Puts a waiter in the queue (at its head when `first`) and makes sure a dispatcher serves it. Synchronous. */
+    const push = (s: ModelState, waiter: Waiter, first: boolean): Effect.Effect<void> => {
+      if (first) s.queue.unshift(waiter)
+      else s.queue.push(waiter)
+      return startDispatcher(s)
+    }
+
+    const awaitTurn = (waiter: Waiter): Effect.Effect<void> =>
+      Deferred.await(waiter.deferred).pipe(
+        Effect.onInterrupt(() => Effect.sync(() => void (waiter.cancelled = true)))
+      )
+
+    const makeWaiter = (cost: number, dueAt: number | undefined): Waiter => ({
+      cost,
+      deferred: Deferred.unsafeMake<void>(FiberId.none),
+      cancelled: false,
+      dueAt
+    })
+
+    /**
+     * Queues for the model's next slot. When nobody is queued and no dispatcher runs, the caller reserves its slot
+     * itself, as the dispatcher would: a slot free now admits it at once, without a `Deferred` or a forked fiber
+     * (the common case when the limiter is not the bottleneck; apps/bench); a slot due later puts it first in the
+     * queue with that slot, so that the dispatcher hands the slot on should the caller be interrupted. Whoever
+     * arrives meanwhile queues behind it: first come, first served.
+     */
     const admission = (s: ModelState, cost: number): Effect.Effect<void> =>
       Effect.suspend(() => {
-        const waiter: Waiter = { cost, deferred: Deferred.unsafeMake<void>(FiberId.none), cancelled: false }
-        s.queue.push(waiter)
-        const start = s.running ? Effect.void : Effect.suspend(() => {
-          s.running = true
-          return Effect.asVoid(Effect.forkIn(dispatch(s), scope))
-        })
-        return Effect.zipRight(
-          start,
-          Deferred.await(waiter.deferred).pipe(
-            Effect.onInterrupt(() => Effect.sync(() => void (waiter.cancelled = true)))
+        if (s.running || s.queue.length > 0) {
+          const waiter = makeWaiter(cost, undefined)
+          return Effect.zipRight(push(s, waiter, false), awaitTurn(waiter))
+        }
+        s.running = true
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.zip(restore(reserveNext(s, cost)), Clock.currentTimeMillis).pipe(
+            Effect.onExit((exit) =>
+              Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
+                s.running = false
+                return startDispatcher(s)
+              })
+            ),
+            Effect.flatMap(([delay, now]) => {
+              // One synchronous step from here until the queue is served again: nobody slips in between.
+              s.running = false
+              if (delay <= 0) return startDispatcher(s)
+              const waiter = makeWaiter(cost, now + delay)
+              return Effect.zipRight(push(s, waiter, true), restore(awaitTurn(waiter)))
+            })
           )
         )
       })
