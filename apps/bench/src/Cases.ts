@@ -120,6 +120,22 @@ const chatRow = (row: MutableRow, outcome: Runner.Outcome): MutableRow => {
   }
 }
 
+/**
+ * The rows of the rounds of a case, by key (client and variant): `add` one per run, then `medians` keeps, per
+ * key, the run with the median `metric`, in first-seen order.
+ */
+const rounds = (metric: "reqPerSec" | "chunksPerSec") => {
+  const samples = new Map<string, Array<MutableRow>>()
+  return {
+    add: (key: string, row: MutableRow): void => {
+      const runs = samples.get(key)
+      if (runs === undefined) samples.set(key, [row])
+      else runs.push(row)
+    },
+    medians: (): Array<MutableRow> => [...samples.values()].map(medianRow(metric))
+  }
+}
+
 /** The sample with the median `metric` (failed samples count as 0), with every sample's in `rounds`. */
 const medianRow = (metric: "reqPerSec" | "chunksPerSec") => (rows: ReadonlyArray<MutableRow>): MutableRow => {
   const rate = (r: MutableRow) => (r.status === "ok" ? r[metric] ?? 0 : 0)
@@ -168,7 +184,7 @@ export const overhead = async (
   // Every (client, concurrency) runs `rounds` times, the clients interleaved round by round, and the row is the
   // round with the median req/s: on a shared 2-core machine one run's req/s moves by ±30 % (apps/bench/analysis.md),
   // and interleaving spreads such a slow spell over every client instead of landing on one.
-  const samples = new Map<string, Array<MutableRow>>()
+  const samples = rounds("reqPerSec")
   let profile: ProfileResult | undefined
   for (let pass = 1; pass <= p.rounds; pass++) {
     for (const client of selected(ctx, "overhead")) {
@@ -187,14 +203,13 @@ export const overhead = async (
           if (row.status === "ok" && after.requests > before.requests) {
             row.serverCpuUsPerRequest = round((after.cpuUs - before.cpuUs) / (after.requests - before.requests), 0)
           }
-          const key = `${client} ${concurrency}`
-          samples.set(key, [...(samples.get(key) ?? []), row])
+          samples.add(`${client} ${concurrency}`, row)
         }
         if (client === "ours" && ctx.profile && pass === p.rounds) profile = await profileOurs(ctx, server)
       })
     }
   }
-  const rows = [...samples.values()].map(medianRow("reqPerSec"))
+  const rows = samples.medians()
   return {
     result: {
       name: "overhead",
@@ -391,7 +406,7 @@ export const streaming = async (ctx: Context): Promise<Results.CaseResult> => {
   ]
   // As in the overhead case: rounds, the clients interleaved, the median round reported (a single stream of
   // 20,000 small chunks is ~0.1 s of work, too short for one run to be trusted on a shared machine).
-  const samples = new Map<string, Array<MutableRow>>()
+  const samples = rounds("chunksPerSec")
   for (let pass = 1; pass <= p.rounds; pass++) {
     for (const client of selected(ctx, "streaming")) {
       for (const v of variants) {
@@ -425,12 +440,11 @@ export const streaming = async (ctx: Context): Promise<Results.CaseResult> => {
             cpuUsPerChunk: round(r.cpuUsPerChunk, 2)
           }
         })
-        const key = `${client} ${v.variant}`
-        samples.set(key, [...(samples.get(key) ?? []), row])
+        samples.add(`${client} ${v.variant}`, row)
       }
     }
   }
-  const rows = [...samples.values()].map(medianRow("chunksPerSec"))
+  const rows = samples.medians()
   return {
     name: "streaming",
     title: "Streaming: SSE chunks counted on the client",

@@ -157,10 +157,5 @@ export const run: Effect.Effect<
   )
 }).pipe(
   Effect.scoped,
-  Effect.catchAll((error) =>
-    Effect.zipRight(
-      Console.error(Output.failureBlock(Output.describe(error))),
-      Effect.fail(new Output.Reported())
-    )
-  )
+  Output.reportFailure
 )

@@ -223,8 +223,6 @@ export const run = (options: Options): Effect.Effect<void, Output.Reported> => {
     Effect.tap(() => tty ? write("\n") : Effect.void),
     Effect.flatMap((summary) => Console.log(summaryText(summary))),
     Effect.scoped,
-    Effect.catchAll((error) =>
-      Effect.zipRight(Console.error(Output.failureBlock(Output.describe(error))), Effect.fail(new Output.Reported()))
-    )
+    Output.reportFailure
   )
 }

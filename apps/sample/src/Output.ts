@@ -126,6 +126,16 @@ export const failureBlock = (failure: Failure, attempts?: number): string =>
     ...(attempts === undefined ? [] : [`  attempts:    ${attempts}${attempts === 0 ? " (nothing was sent)" : ""}`])
   ].join("\n")
 
+/**
+ * Prints any failure as the failure block on stderr and fails with `Reported` (the CLI then exits with 1 and
+ * prints nothing more). The commands that have no per-call summary of their own end with it.
+ */
+export const reportFailure = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Reported, R> =>
+  Effect.catchAll(
+    self,
+    (error) => Effect.zipRight(Console.error(failureBlock(describe(error))), Effect.fail(new Reported()))
+  )
+
 /** What `--json` prints on success. */
 export interface JsonSuccess {
   readonly ok: true

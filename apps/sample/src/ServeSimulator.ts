@@ -104,10 +104,5 @@ export const run = (options: Options): Effect.Effect<void, Output.Reported> =>
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
-    Effect.catchAll((error) =>
-      Effect.zipRight(
-        Console.error(Output.failureBlock(Output.describe(error))),
-        Effect.fail(new Output.Reported())
-      )
-    )
+    Output.reportFailure
   )

@@ -23,6 +23,31 @@ const load = (
     return yield* Fiber.join(fiber)
   })
 
+/**
+ * One call answered 429 with Retry-After: 1, then the limiter's allowed rate read after each of `steps` (ms of
+ * TestClock time, one after the other).
+ */
+const ratesAfterOne429 = (options: RateLimit.Options, steps: ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const server = fakeServer((n) => Effect.succeed(n === 0 ? tooMany(1) : ok()))
+    const rates: Array<number> = []
+    const fiber = yield* Effect.fork(
+      Effect.gen(function*() {
+        const limiter = yield* RateLimit.Limiter
+        const mimo = yield* MimoClient.MimoClient
+        yield* Effect.either(mimo.chat(hello, { retry: RetryPolicy.attempts(1) }))
+        for (const step of steps) {
+          yield* Effect.sleep(Duration.millis(step))
+          const [s] = yield* limiter.snapshot
+          rates.push(s!.allowedRate)
+        }
+      }).pipe(Effect.provide(RateLimit.layer(options).pipe(Layer.provide(server.layer()))))
+    )
+    yield* TestClock.adjust("10 seconds")
+    yield* Fiber.join(fiber)
+    return rates
+  })
+
 describe("MimoClient.aroundAttempt", () => {
   it.effect("wraps every attempt, the client's hook outside the call's, and sees every failure", () =>
     Effect.gen(function*() {
@@ -191,25 +216,8 @@ describe("RateLimit", () => {
 
   it.effect("CUBIC: after a 429 the rate is 0.7 x until the pause ends, then climbs back to the maximum in K s", () =>
     Effect.gen(function*() {
-      const server = fakeServer((n) => Effect.succeed(n === 0 ? tooMany(1) : ok()))
-      const rates: Array<number> = []
-      const fiber = yield* Effect.fork(
-        Effect.gen(function*() {
-          const limiter = yield* RateLimit.Limiter
-          const mimo = yield* MimoClient.MimoClient
-          yield* Effect.either(mimo.chat(hello, { retry: RetryPolicy.attempts(1) }))
-          // The 429 (Retry-After: 1) pauses until 1000 ms; growth starts there.
-          for (const step of [0, 1000, 1000, 957, 1000]) {
-            yield* Effect.sleep(Duration.millis(step))
-            const [s] = yield* limiter.snapshot
-            rates.push(s!.allowedRate)
-          }
-        }).pipe(
-          Effect.provide(RateLimit.layer({ requestsPerSecond: 10 }).pipe(Layer.provide(server.layer())))
-        )
-      )
-      yield* TestClock.adjust("10 seconds")
-      yield* Fiber.join(fiber)
+      // The 429 (Retry-After: 1) pauses until 1000 ms; growth starts there.
+      const rates = yield* ratesAfterOne429({ requestsPerSecond: 10 }, [0, 1000, 1000, 957, 1000])
       // K = cbrt(10 * 0.3 / 0.4) = 1.957 s; at 1 s: 0.4 * (1 - 1.957)^3 + 10.
       const k = Math.cbrt(7.5)
       expect(rates[0]).toBeCloseTo(7, 6)
@@ -221,28 +229,10 @@ describe("RateLimit", () => {
 
   it.effect("AIMD: after a 429 the rate halves, and grows back linearly once the pause ends", () =>
     Effect.gen(function*() {
-      const server = fakeServer((n) => Effect.succeed(n === 0 ? tooMany(1) : ok()))
-      const rates: Array<number> = []
-      const fiber = yield* Effect.fork(
-        Effect.gen(function*() {
-          const limiter = yield* RateLimit.Limiter
-          const mimo = yield* MimoClient.MimoClient
-          yield* Effect.either(mimo.chat(hello, { retry: RetryPolicy.attempts(1) }))
-          for (const step of [0, 1000, 2000, 3000, 1000]) {
-            yield* Effect.sleep(Duration.millis(step))
-            const [s] = yield* limiter.snapshot
-            rates.push(s!.allowedRate)
-          }
-        }).pipe(
-          Effect.provide(
-            RateLimit.layer({ requestsPerSecond: 10, adaptive: { algorithm: "aimd" } }).pipe(
-              Layer.provide(server.layer())
-            )
-          )
-        )
+      const rates = yield* ratesAfterOne429(
+        { requestsPerSecond: 10, adaptive: { algorithm: "aimd" } },
+        [0, 1000, 2000, 3000, 1000]
       )
-      yield* TestClock.adjust("10 seconds")
-      yield* Fiber.join(fiber)
       // +10 % of the maximum (1 req/s) per second from the pause's end at 1000 ms.
       expect(rates).toEqual([5, 5, 7, 10, 10])
     }))

@@ -1,7 +1,7 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -26,6 +26,7 @@ import * as MimoTransport from "../MimoTransport.js"
 import * as Model from "../Model.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Validation from "../Validation.js"
+import { toHttpClientRequest } from "./mimoTransport.js"
 import { decodeEvents, excerpt } from "./sse.js"
 import * as Transport from "./transport.js"
 
@@ -70,17 +71,20 @@ const requestIdFrom = (headers: Headers.Headers): string | undefined => {
  */
 const nativeTracer: Tracer.Tracer = Effect.runSync(Effect.tracer)
 
-/** `Effect.withSpan` (kind client, no stack trace), skipped under the native tracer. */
+/** The options of every span of the client. */
+const spanOptions = (attributes: Record<string, unknown> | undefined): Tracer.SpanOptions => ({
+  kind: "client",
+  captureStackTrace: false,
+  ...(attributes !== undefined ? { attributes } : {})
+})
+
+/** `Effect.withSpan` with {@link spanOptions}, skipped under the native tracer. */
 const withSpan = (name: string, attributes: Record<string, unknown> | undefined) =>
 <A, E, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
   Effect.tracerWith((tracer) =>
-    tracer === nativeTracer ? effect : Effect.withSpan(effect, name, {
-      kind: "client",
-      captureStackTrace: false,
-      ...(attributes !== undefined ? { attributes } : {})
-    })
+    tracer === nativeTracer ? effect : Effect.withSpan(effect, name, spanOptions(attributes))
   )
 
 const lowerCased = (headers: Readonly<Record<string, string>>): Record<string, string> => {
@@ -187,20 +191,7 @@ export const make = (
 
     const chatUrl = `${baseUrl}/chat/completions`
     const chatHeaders: Record<string, string> = { ...baseHeaders, "content-type": "application/json" }
-    const chatRequest = HttpClientRequest.post(chatUrl).pipe(HttpClientRequest.setHeaders(baseHeaders))
     const modelsUrl = `${baseUrl}/models`
-
-    const withAttemptHeaders = (
-      request: HttpClientRequest.HttpClientRequest,
-      ctx: CallContext,
-      extra: Readonly<Record<string, string>> | undefined
-    ) => {
-      let r = ctx.attempts > 1
-        ? HttpClientRequest.setHeader(request, retryCountHeader, String(ctx.attempts - 1))
-        : request
-      if (extra !== undefined) r = HttpClientRequest.setHeaders(r, extra)
-      return r
-    }
 
     const attemptHeaders = (
       headers: Record<string, string>,
@@ -210,8 +201,7 @@ export const make = (
       if (ctx.attempts <= 1 && extra === undefined) return headers
       const out = { ...headers }
       if (ctx.attempts > 1) out[retryCountHeader] = String(ctx.attempts - 1)
-      if (extra !== undefined) { for (const name in extra) out[name.toLowerCase()] = extra[name]! }
-      return out
+      return extra === undefined ? out : Object.assign(out, lowerCased(extra))
     }
 
     const failResponse = (
@@ -300,13 +290,7 @@ export const make = (
             : Effect.tapError(
               aroundAttempt(ctx, attempt),
               (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
-            ).pipe(
-              Effect.withSpan("MimoClient.attempt", {
-                kind: "client",
-                captureStackTrace: false,
-                attributes: { "mimo.attempt": ctx.attempts }
-              })
-            )
+            ).pipe(Effect.withSpan("MimoClient.attempt", spanOptions({ "mimo.attempt": ctx.attempts })))
         )
       })
       // What `Effect.retry(once, policy)` does, but the schedule's driver is only
@@ -377,11 +361,12 @@ export const make = (
       // One attempt: send, check the status, and pull until the first chunk.
       // The attempt's scope owns the connection; on failure it is closed (the
       // request aborted) before the policy decides on another attempt.
-      const open = (body: HttpClientRequest.HttpClientRequest) =>
+      const open = (body: string) =>
         Effect.gen(function*() {
           const scope = yield* Scope.make()
           const opened = yield* Effect.gen(function*() {
-            const response = yield* execute(withAttemptHeaders(body, ctx, call?.headers))
+            const headers = attemptHeaders(chatHeaders, ctx, call?.headers)
+            const response = yield* execute(toHttpClientRequest({ method: "POST", url: chatUrl, headers, body }))
             if (response.status < 200 || response.status >= 300) return yield* failResponse(response)
             const requestId = requestIdFrom(response.headers)
             const chunks = decodeEvents(
@@ -413,7 +398,7 @@ export const make = (
         Effect.gen(function*() {
           if (Either.isLeft(keyCheck)) return yield* keyCheck.left
           const valid = yield* Validation.validateChatRequest(request, profile)
-          const body = HttpClientRequest.bodyUnsafeJson(chatRequest, ChatCompletion.toBody({ ...valid, stream: true }))
+          const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
           const opened = yield* run(ctx, call, Effect.suspend(() => open(body)))
           yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
           const rest: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> = opened.ended
@@ -426,11 +411,9 @@ export const make = (
         (chunks) =>
           Stream.unwrap(Effect.tracerWith((tracer) =>
             Effect.succeed(
-              tracer === nativeTracer ? chunks : Stream.withSpan(chunks, "MimoClient.stream", {
-                kind: "client",
-                captureStackTrace: false,
-                attributes: { "mimo.model": request.model }
-              })
+              tracer === nativeTracer
+                ? chunks
+                : Stream.withSpan(chunks, "MimoClient.stream", spanOptions({ "mimo.model": request.model }))
             )
           ))
       )

@@ -20,21 +20,29 @@ export const fromCause = (cause: unknown, stage: "request" | "response"): MimoEr
     ? Transport.fromCause(cause, "request failed")
     : Transport.fromCause(cause, "response failed", "ConnectionReset")
 
+/**
+ * A transport request as an `HttpClientRequest` (the body's content type from its headers, JSON by default).
+ *
+ * @internal
+ */
+export const toHttpClientRequest = (
+  request: Pick<MimoTransport.Request, "method" | "url" | "headers" | "body">
+): HttpClientRequest.HttpClientRequest => {
+  const base = request.method === "GET" ? HttpClientRequest.get(request.url) : HttpClientRequest.post(request.url)
+  const withHeaders = HttpClientRequest.setHeaders(base, request.headers)
+  return request.body === undefined
+    ? withHeaders
+    : HttpClientRequest.bodyText(withHeaders, request.body, request.headers["content-type"] ?? "application/json")
+}
+
 /** @internal */
 export const fromHttpClient = (client: HttpClient.HttpClient): MimoTransport.Service => {
   // MimoClient's own spans replace the HTTP client's: they carry the MiMo
   // attributes, never a header (`api-key` is not in the platform's redaction list).
   const http = client.pipe(HttpClient.withTracerDisabledWhen(() => true))
   return {
-    send: (request) => {
-      const base = request.method === "GET"
-        ? HttpClientRequest.get(request.url)
-        : HttpClientRequest.post(request.url)
-      const withHeaders = HttpClientRequest.setHeaders(base, request.headers)
-      const full = request.body === undefined
-        ? withHeaders
-        : HttpClientRequest.bodyText(withHeaders, request.body, request.headers["content-type"] ?? "application/json")
-      return http.execute(full).pipe(
+    send: (request) =>
+      http.execute(toHttpClientRequest(request)).pipe(
         Effect.mapError((e) => Transport.fromHttpClientError(e)),
         Effect.flatMap((response) => {
           const body = response.status >= 200 && response.status < 300
@@ -48,7 +56,6 @@ export const fromHttpClient = (client: HttpClient.HttpClient): MimoTransport.Ser
         }),
         Effect.timeoutFail({ duration: request.timeout, onTimeout: () => timeoutError(request.timeout) })
       )
-    }
   }
 }
 

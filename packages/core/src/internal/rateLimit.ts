@@ -488,15 +488,13 @@ export const make = (
           }
           const head = s.queue[0]!
           const cost = head.cost
-          const dueAt = head.dueAt ?? (yield* Effect.map(
-            Effect.zip(reserveNext(s, cost), Clock.currentTimeMillis),
-            ([delay, now]) =>
-              now + delay
-          ))
+          const reserved = head.dueAt
           head.dueAt = undefined
-          const now = yield* Clock.currentTimeMillis
-          if (dueAt > now) {
-            yield* Effect.sleep(Duration.millis(dueAt - now))
+          const wait = reserved === undefined
+            ? yield* reserveNext(s, cost)
+            : reserved - (yield* Clock.currentTimeMillis)
+          if (wait > 0) {
+            yield* Effect.sleep(Duration.millis(wait))
             if (!(yield* stillValid(s, cost))) {
               continue
             }
@@ -518,21 +516,26 @@ export const make = (
 
     /** Claims the model's dispatcher at once (synchronously) when waiters need one; the effect forks it. */
     const startDispatcher = (s: ModelState): Effect.Effect<void> => {
-      if (s.running || s.queue.length === 0) return Effect.void
+      if (s.running || s.queue.length === 0) {
+        return Effect.void
+      }
       s.running = true
       return Effect.asVoid(Effect.forkIn(dispatch(s), scope))
     }
 
     /** Puts a waiter in the queue (at its head when `first`) and makes sure a dispatcher serves it. Synchronous. */
     const push = (s: ModelState, waiter: Waiter, first: boolean): Effect.Effect<void> => {
-      if (first) s.queue.unshift(waiter)
-      else s.queue.push(waiter)
+      if (first) {
+        s.queue.unshift(waiter)
+      } else s.queue.push(waiter)
       return startDispatcher(s)
     }
 
     const awaitTurn = (waiter: Waiter): Effect.Effect<void> =>
       Deferred.await(waiter.deferred).pipe(
-        Effect.onInterrupt(() => Effect.sync(() => void (waiter.cancelled = true)))
+        Effect.onInterrupt(() =>
+          Effect.sync(() => void (waiter.cancelled = true))
+        )
       )
 
     const makeWaiter = (cost: number, dueAt: number | undefined): Waiter => ({
