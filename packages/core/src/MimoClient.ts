@@ -1,12 +1,20 @@
 /**
  * `MimoClient`: the MiMo API as an Effect service.
  *
- * It is built over `@effect/platform`'s `HttpClient` and never picks a
- * platform itself: provide `@effect-mimo/platform-node` (undici),
- * `@effect-mimo/platform-browser` (fetch), or any `HttpClient` layer.
- * Buffered calls (`chat`, `speech`, `models`) go through the `MimoTransport`
- * in context when the layer provides one (the Node adapter does: its fast
- * path), else over the `HttpClient`.
+ * It sends everything (buffered calls and streams) through the one
+ * `MimoTransport` in context and never picks a platform itself: provide
+ * `@effect-mimo/platform-node` (undici), `@effect-mimo/platform-browser`
+ * (fetch), or `MimoTransport.layerHttpClient` over any `HttpClient` layer.
+ *
+ * Limits (each an option and a `Config` key, see {@link config}):
+ * - `timeout` (default 10 minutes): each attempt, until the whole body of a
+ *   buffered call, or until the first chunk of a stream;
+ * - `idleTimeout` (default 2 minutes): between two events of a stream, after
+ *   its first chunk (comments and keep-alive pings are no progress);
+ * - `deadline` (default none): the whole call, attempts in flight included;
+ * - `maxBodySize` (default 32 MiB): a 2xx body read whole, past which the
+ *   call fails with `ResponseDecodeError` without reading further;
+ * - `maxEventSize` (default 8 MiB): one SSE event or line of a stream.
  *
  * Spans: under Effect's default tracer, which records nothing, the client
  * makes none (they cost a tenth of a call); with any other tracer
@@ -20,18 +28,19 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
 import type * as ChatCompletion from "./ChatCompletion.js"
 import * as internal from "./internal/client.js"
 import type * as MimoError from "./MimoError.js"
+import type * as MimoTransport from "./MimoTransport.js"
 import type * as Model from "./Model.js"
 import type * as Validation from "./Validation.js"
 
@@ -111,10 +120,36 @@ export interface Options {
   readonly authHeader?: "authorization" | "api-key" | "none" | undefined
   /** Per-attempt timeout (default 10 minutes); for streams, until the first chunk. A timeout is a retryable `TransportError`. */
   readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * The longest silence between two events of a stream after its first chunk (default 2 minutes). SSE
+   * comments and keep-alive pings do not count as events. Past it the stream fails with a `TransportError`
+   * `"Timeout"` whose `received` holds the text delivered so far.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
   /** The retry policy (default `RetryPolicy.defaultPolicy`). */
   readonly retry?: Schedule.Schedule<unknown, MimoError.MimoError> | undefined
-  /** An end-to-end budget per call: no retry starts whose wait would cross it. */
+  /**
+   * An end-to-end budget per call (default none): no retry starts whose wait would cross it, and the
+   * attempt in flight (a stream's reading included) is cut when it passes, with a `TransportError` `"Timeout"`.
+   */
   readonly deadline?: Duration.DurationInput | undefined
+  /**
+   * The largest 2xx body a buffered call reads, in bytes (default `MimoTransport.defaultMaxBodySize`, 32 MiB).
+   * A larger one fails with `ResponseDecodeError` and is read no further.
+   */
+  readonly maxBodySize?: number | undefined
+  /** The largest SSE event (or single line) a stream accepts, in characters (default 8 MiB). */
+  readonly maxEventSize?: number | undefined
+  /**
+   * The level of the client's own log lines: each failed attempt that is retried, and the call's final
+   * failure (default `Debug`: a program that handles the error prints nothing it did not ask for).
+   */
+  readonly logLevel?: LogLevel.LogLevel | undefined
+  /**
+   * Called for each retry notice a backend streams (`event: mimo.retry`, as `ServerError.sseStreamWithRetries`
+   * writes them): the backend's attempt that failed, its typed error and the backend's wait.
+   */
+  readonly onGatewayRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
   /** The validation profile (default: chosen from the base URL by `Validation.profileFor`). */
   readonly validation?: Validation.Profile | undefined
   /** Extra headers sent with every request. */
@@ -138,6 +173,8 @@ export interface CallOptions {
   readonly deadline?: Duration.DurationInput | undefined
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly onRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+  /** Called for each retry notice the backend streams (added to the client's). */
+  readonly onGatewayRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
   /** Wraps every attempt of this call, inside the client's `aroundAttempt`. */
   readonly aroundAttempt?: AroundAttempt | undefined
 }
@@ -245,16 +282,64 @@ export const defaultBaseUrl: string = internal.defaultBaseUrl
 export const retryCountHeader: string = internal.retryCountHeader
 
 /**
- * Builds the service over the `HttpClient` in context (and the
- * `MimoTransport`, for buffered calls, when there is one).
+ * The header that carries the client request id: one random id per call, sent
+ * on each of its attempts and kept in the error the call fails with
+ * (`clientRequestId`), so that logs on both sides can be joined.
  *
  * @example
  * ```ts
  * import { MimoClient } from "@effect-mimo/core"
+ *
+ * MimoClient.clientRequestIdHeader // "x-client-request-id"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const clientRequestIdHeader: string = internal.clientRequestIdHeader
+
+/**
+ * The default idle timeout of a stream (2 minutes).
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { Duration } from "effect"
+ *
+ * Duration.toSeconds(MimoClient.defaultIdleTimeout) // 120
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultIdleTimeout: Duration.Duration = internal.defaultIdleTimeout
+
+/**
+ * The default largest SSE event (or line) of a stream: 8 MiB.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient } from "@effect-mimo/core"
+ *
+ * MimoClient.defaultMaxEventSize // 8388608
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxEventSize: number = internal.defaultMaxEventSize
+
+/**
+ * Builds the service over the `MimoTransport` in context.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient, MimoTransport } from "@effect-mimo/core"
  * import { FetchHttpClient } from "@effect/platform"
  * import { Effect, Redacted } from "effect"
  *
  * const client = MimoClient.make({ apiKey: Redacted.make("sk-...") }).pipe(
+ *   Effect.provide(MimoTransport.layerHttpClient),
  *   Effect.provide(FetchHttpClient.layer)
  * )
  * ```
@@ -262,10 +347,11 @@ export const retryCountHeader: string = internal.retryCountHeader
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<Service, never, HttpClient.HttpClient> = internal.make
+export const make: (options: Options) => Effect.Effect<Service, never, MimoTransport.MimoTransport> = internal.make
 
 /**
- * A layer from options.
+ * A layer from options, over the `MimoTransport` an adapter provides
+ * (`NodeMimoClient.layer` and `BrowserMimoClient.layer` do both in one).
  *
  * @example
  * ```ts
@@ -278,14 +364,16 @@ export const make: (options: Options) => Effect.Effect<Service, never, HttpClien
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<MimoClient, never, HttpClient.HttpClient> =>
+export const layer = (options: Options): Layer.Layer<MimoClient, never, MimoTransport.MimoTransport> =>
   Layer.effect(MimoClient, make(options))
 
 /**
  * The settings read from configuration:
  * `MIMO_API_KEY` (required, non-empty, redacted), `MIMO_BASE_URL` (default
  * `https://api.xiaomimimo.com/v1`), `MIMO_AUTH_HEADER` (`authorization` or
- * `api-key`), `MIMO_TIMEOUT` (a duration such as `30 seconds`).
+ * `api-key`), `MIMO_TIMEOUT` (a duration such as `30 seconds`),
+ * `MIMO_IDLE_TIMEOUT` (default 2 minutes), `MIMO_DEADLINE` (default none),
+ * `MIMO_MAX_BODY_SIZE` (bytes, default 32 MiB), `MIMO_LOG_LEVEL` (default `Debug`).
  *
  * @example
  * ```ts
@@ -309,7 +397,16 @@ export const config: Config.Config<Options> = Config.all({
   authHeader: Config.literal("authorization", "api-key")("MIMO_AUTH_HEADER").pipe(
     Config.withDefault("authorization" as const)
   ),
-  timeout: Config.duration("MIMO_TIMEOUT").pipe(Config.withDefault(internal.defaultTimeout))
+  timeout: Config.duration("MIMO_TIMEOUT").pipe(Config.withDefault(internal.defaultTimeout)),
+  idleTimeout: Config.duration("MIMO_IDLE_TIMEOUT").pipe(Config.withDefault(internal.defaultIdleTimeout)),
+  deadline: Config.option(Config.duration("MIMO_DEADLINE")).pipe(
+    Config.map((d) => d._tag === "Some" ? d.value : undefined)
+  ),
+  maxBodySize: Config.integer("MIMO_MAX_BODY_SIZE").pipe(
+    Config.validate({ message: "MIMO_MAX_BODY_SIZE must be a positive number of bytes", validation: (n) => n > 0 }),
+    Config.withDefault(internal.defaultMaxBodySize)
+  ),
+  logLevel: Config.logLevel("MIMO_LOG_LEVEL").pipe(Config.withDefault(internal.defaultLogLevel))
 })
 
 /**
@@ -327,7 +424,7 @@ export const config: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   overrides?: Partial<Omit<Options, "apiKey">>
-): Layer.Layer<MimoClient, import("effect/ConfigError").ConfigError, HttpClient.HttpClient> =>
+): Layer.Layer<MimoClient, import("effect/ConfigError").ConfigError, MimoTransport.MimoTransport> =>
   Layer.effect(
     MimoClient,
     Effect.flatMap(config, (options) => make({ ...options, ...overrides }))

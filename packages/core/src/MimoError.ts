@@ -23,7 +23,11 @@ const apiFields = {
   /** The `param` field: Xiaomi hosts put the detail there. */
   param: Schema.optional(Schema.String),
   /** The request id when known (a response header, or the body `id`). */
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** How many attempts the call made: set on the error a call of `MimoClient` fails with. */
+  attempts: Schema.optional(Schema.Number),
+  /** The id the client generated for the call and sent as `x-client-request-id` on every attempt. */
+  clientRequestId: Schema.optional(Schema.String)
 }
 
 /**
@@ -269,7 +273,13 @@ export type TransportReason = typeof TransportReason.Type
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   reason: TransportReason,
   message: Schema.String,
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** For a stream that failed after its first chunk: the text (`content` deltas) it delivered before. */
+  received: Schema.optional(Schema.String),
+  /** How many attempts the call made: set on the error a call of `MimoClient` fails with. */
+  attempts: Schema.optional(Schema.Number),
+  /** The id the client generated for the call and sent as `x-client-request-id` on every attempt. */
+  clientRequestId: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -291,7 +301,11 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
   message: Schema.String,
   /** A bounded excerpt of the body that failed to decode. */
   body: Schema.String,
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** How many attempts the call made: set on the error a call of `MimoClient` fails with. */
+  attempts: Schema.optional(Schema.Number),
+  /** The id the client generated for the call and sent as `x-client-request-id` on every attempt. */
+  clientRequestId: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -323,7 +337,11 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
   value: Schema.String,
   /** What is allowed, e.g. `a number in [0, 1.5]`. */
   expected: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** How many attempts the call made: set on the error a call of `MimoClient` fails with. */
+  attempts: Schema.optional(Schema.Number),
+  /** The id the client generated for the call and sent as `x-client-request-id` on every attempt. */
+  clientRequestId: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -352,7 +370,11 @@ export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen"
   breaker: Schema.String,
   message: Schema.String,
   /** How long until the breaker lets a probe through, when known. Encoded as milliseconds. */
-  retryAfter: Schema.optional(Schema.DurationFromMillis)
+  retryAfter: Schema.optional(Schema.DurationFromMillis),
+  /** How many attempts the call made: set on the error a call of `MimoClient` fails with. */
+  attempts: Schema.optional(Schema.Number),
+  /** The id the client generated for the call and sent as `x-client-request-id` on every attempt. */
+  clientRequestId: Schema.optional(Schema.String)
 }) {}
 
 /**

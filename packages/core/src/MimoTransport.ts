@@ -1,17 +1,19 @@
 /**
- * `MimoTransport`: how `MimoClient` sends a request whose answer it reads
- * whole (`chat`, `speech`, `models`): one buffered HTTP exchange, with the
- * attempt's time limit.
+ * `MimoTransport`: the one wire service of `MimoClient`. Every request goes
+ * through it: a buffered exchange (`send`: `chat`, `speech`, `models`) or an
+ * opened stream (`open`: `stream`), each with the attempt's time limit.
  *
- * By default `MimoClient` sends these through the `HttpClient` in context
- * ({@link fromHttpClient}). An adapter may provide a leaner transport for the
- * hot path: `@effect-mimo/platform-node`'s `NodeMimoClient.layer` provides one
- * over undici's dispatcher (no `AbortController`, URL parsing or response
- * wrapper per request, and a native timer for the time limit), measured in
- * `apps/bench`. Streams always go through the `HttpClient`.
+ * An adapter provides exactly this service: `@effect-mimo/platform-node`'s
+ * `NodeMimoTransport` over undici's dispatcher (no `AbortController`, URL
+ * parsing or response wrapper per request, a native timer for the time
+ * limits, stream bytes handed over in batches without a `Readable`), and
+ * {@link fromHttpClient} over any `@effect/platform` `HttpClient` (the browser
+ * adapter's `fetch`, a custom client, a test double).
  *
- * A transport does only the exchange: `MimoClient` builds the headers (auth
- * included), decodes the body and the typed errors, and retries.
+ * A transport does only the exchange and keeps its time limits and its body
+ * cap: `MimoClient` builds the request (headers, auth, request id) in one
+ * place, decodes every body and error status in one place (buffered calls and
+ * streams alike), frames SSE, and retries.
  *
  * @since 0.1.0
  */
@@ -21,6 +23,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as internal from "./internal/mimoTransport.js"
 import type * as MimoError from "./MimoError.js"
 
@@ -41,9 +44,16 @@ export interface Request {
   /**
    * The attempt's time limit, from sending to the last byte of the body:
    * past it the exchange is aborted and fails with `TransportError` `"Timeout"`
-   * ({@link timeoutError}). It runs on the `Clock` in context.
+   * ({@link timeoutError}). It runs on the `Clock` in context. For {@link Service.open}, the limit runs
+   * until the response's status and headers (the body is then read with {@link StreamBody.read}'s own limits).
    */
   readonly timeout: Duration.Duration
+  /**
+   * The most bytes of a 2xx body read (default {@link defaultMaxBodySize}). Past it the exchange
+   * stops reading (the connection is dropped) and the `Response` is `truncated`: the client turns that
+   * into a `ResponseDecodeError`, never buffering more. Ignored by `open` (a stream is read piece by piece).
+   */
+  readonly maxBodySize?: number | undefined
 }
 
 /**
@@ -61,7 +71,39 @@ export interface Response {
    * error envelope, and a proxy's 5 MiB page must not be buffered.
    */
   readonly body: string
+  /**
+   * The body was longer than the cap (`maxBodySize` for a 2xx, {@link maxErrorBody} otherwise):
+   * `body` holds only its start and the rest was not read.
+   */
+  readonly truncated?: boolean | undefined
 }
+
+/**
+ * The body of an opened stream, read in pieces.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamBody {
+  /**
+   * Waits at most `timeout` for more of the body, and returns every piece that arrived since the last
+   * read (one or more, in order), or `undefined` at the end of the body. When pieces are already waiting
+   * it returns them at once, without waiting. Past the time limit it fails with `TransportError`
+   * `"Timeout"`; a body cut by the peer fails with `"StreamCut"`.
+   */
+  readonly read: (
+    timeout: Duration.Duration
+  ) => Effect.Effect<ReadonlyArray<Uint8Array> | undefined, MimoError.TransportError>
+}
+
+/**
+ * An opened stream: its status and headers, and either the start of an error
+ * body (a status outside 2xx, read as `send` reads it) or a {@link StreamBody}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamResponse extends Response, StreamBody {}
 
 /**
  * A transport.
@@ -72,6 +114,16 @@ export interface Response {
 export interface Service {
   /** One exchange; every failure is a `TransportError` (an HTTP error status is a `Response`, not a failure). */
   readonly send: (request: Request) => Effect.Effect<Response, MimoError.TransportError>
+  /**
+   * Sends a request and returns once the status and headers are in, within `request.timeout`.
+   * A 2xx body is read with `read`; any other status comes with the start of its body in `body` (at most
+   * {@link maxErrorBody} bytes) and `read` returns `undefined`. The connection belongs to the `Scope`:
+   * closing it before the body ended releases the connection at once. With a success `Exit` (the caller
+   * read what it wanted, e.g. up to `data: [DONE]`) a transport may drain a little of the rest within a
+   * bound, so that the connection can be reused; with any other `Exit` it aborts the request. It never
+   * waits for a server that holds the connection open.
+   */
+  readonly open: (request: Request) => Effect.Effect<StreamResponse, MimoError.TransportError, Scope.Scope>
 }
 
 /**
@@ -117,9 +169,28 @@ export class MimoTransport extends Context.Tag("@effect-mimo/core/MimoTransport"
 export const maxErrorBody: number = internal.maxErrorBody
 
 /**
- * A transport over an `HttpClient` (the default of `MimoClient`): the time
- * limit is `Effect.timeoutFail` on the `Clock` in context, so it follows a
- * `TestClock`.
+ * The default cap on a 2xx body read whole (`send`): 32 MiB. A chat answer is
+ * far smaller; an answer larger than the cap is a `ResponseDecodeError` and
+ * the rest of it is never read. Set it per client with
+ * `MimoClient.Options.maxBodySize` (or `MIMO_MAX_BODY_SIZE`).
+ *
+ * @example
+ * ```ts
+ * import { MimoTransport } from "@effect-mimo/core"
+ *
+ * MimoTransport.defaultMaxBodySize // 33554432
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxBodySize: number = internal.defaultMaxBodySize
+
+/**
+ * A transport over an `HttpClient` (any platform, a custom client, a test
+ * double): the time limits are `Effect.timeoutFail` on the `Clock` in
+ * context, so they follow a `TestClock`; closing an opened stream's scope
+ * aborts its request.
  *
  * @example
  * ```ts

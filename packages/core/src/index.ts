@@ -67,12 +67,19 @@ export * as ErrorResponse from "./ErrorResponse.js"
 export * as MimoClient from "./MimoClient.js"
 
 /**
- * How `MimoClient` sends its buffered calls: over the `HttpClient` by default,
- * or an adapter's faster transport.
+ * The one wire service of `MimoClient` (buffered calls and streams): over any
+ * `HttpClient`, or an adapter's own.
  *
  * @since 0.1.0
  */
 export * as MimoTransport from "./MimoTransport.js"
+
+/**
+ * Removing a client's own secrets (key, base-URL credentials) from text that came from a server.
+ *
+ * @since 0.1.0
+ */
+export * as Scrub from "./Scrub.js"
 
 /**
  * MiMo errors rendered by any `@effect/platform` HTTP server: responses, a

@@ -6,7 +6,15 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Either, Exit, FastCheck as fc, Option, Redacted, Schedule, Stream } from "effect"
-import { ChatCompletion, ErrorCode, ErrorResponse, MimoClient, MimoError, ServerError } from "../src/index.js"
+import {
+  ChatCompletion,
+  ErrorCode,
+  ErrorResponse,
+  MimoClient,
+  MimoError,
+  MimoTransport,
+  ServerError
+} from "../src/index.js"
 
 // -----------------------------------------------------------------------------
 // Helpers
@@ -31,9 +39,10 @@ const read = (response: HttpServerResponse.HttpServerResponse) =>
 const decodeSeen = (seen: Seen) =>
   ErrorResponse.decode({ status: seen.status, headers: Headers.fromInput(seen.headers), body: seen.body, nowMillis: 0 })
 
-/** Errors compared field by field (`message` is not enumerable), and by class. */
+/** Errors compared field by field (`message` is not enumerable), and by class; not the call's attempts and id. */
 const expectSameError = (actual: MimoError.MimoError, expected: MimoError.MimoError) => {
-  expect({ ...actual, _tag: actual._tag, message: actual.message }).toStrictEqual({
+  const { attempts: _attempts, clientRequestId: _id, ...fields } = actual
+  expect({ ...fields, _tag: actual._tag, message: actual.message }).toStrictEqual({
     ...expected,
     _tag: expected._tag,
     message: expected.message
@@ -81,6 +90,7 @@ const chunks = [chunk("Hel"), chunk("lo"), chunk("!", "stop")]
  */
 const clientReading = (respond: () => HttpServerResponse.HttpServerResponse) =>
   MimoClient.make({ apiKey: Redacted.make("sk-test"), baseUrl: "http://gateway.test/v1", retry: Schedule.stop }).pipe(
+    Effect.provide(MimoTransport.layerHttpClient),
     Effect.provideService(
       HttpClient.HttpClient,
       HttpClient.make((request) =>

@@ -5,7 +5,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Layer, Redacted } from "effect"
-import { ErrorResponse, MimoClient, MimoError } from "../src/index.js"
+import { ErrorResponse, MimoClient, MimoError, MimoTransport } from "../src/index.js"
 
 export interface Reply {
   readonly status: number
@@ -68,6 +68,7 @@ export const fakeServer = (handle: (n: number, at: number) => Effect.Effect<Repl
     },
     layer: (options?: Partial<MimoClient.Options>): Layer.Layer<MimoClient.MimoClient> =>
       MimoClient.layer({ apiKey: Redacted.make("sk-test"), baseUrl: "http://fake/v1", ...options }).pipe(
+        Layer.provide(MimoTransport.layerHttpClient),
         Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
       )
   }

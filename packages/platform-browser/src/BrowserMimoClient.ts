@@ -45,13 +45,6 @@ export interface HttpOptions {
    * answer CORS with credentials allowed).
    */
   readonly credentials?: RequestCredentials | undefined
-  /**
-   * Called for each retry notice the backend streams (`event: mimo.retry`, as
-   * written by `ServerError.sseStreamWithRetries`): the backend's attempt
-   * that failed, its typed error, and how long the backend waits before the
-   * next one. The client's own retries go to `onRetry`, as usual.
-   */
-  readonly onGatewayRetry?: ((event: MimoClient.RetryEvent) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -115,8 +108,9 @@ export interface DangerousOptions extends MimoClient.Options, HttpOptions {
 }
 
 /**
- * An `HttpClient` over `fetch`, with the given credentials mode and retry
- * notices.
+ * An `HttpClient` over `fetch`, with the given credentials mode. (Retry
+ * notices a backend streams are read by the core's SSE framing: the
+ * `onGatewayRetry` option of the client.)
  *
  * @example
  * ```ts

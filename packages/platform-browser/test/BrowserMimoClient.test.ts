@@ -1,21 +1,19 @@
 /**
  * The browser client's wiring, checked in Node (whose `fetch`, `Response` and
  * `TransformStream` are the web's): what goes on the wire (no credential, or a
- * token; a key only with the dangerous opt-in), and the retry-notice
- * tap on SSE bodies. The same client runs in Chromium in
+ * token; a key only with the dangerous opt-in). Retry notices are read by
+ * the core's SSE framing (tested in core). The same client runs in Chromium in
  * `BrowserMimoClient.browser.test.ts`.
  */
 import * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as MimoError from "@effect-mimo/core/MimoError"
 import * as RetryPolicy from "@effect-mimo/core/RetryPolicy"
-import * as ServerError from "@effect-mimo/core/ServerError"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, FastCheck as fc, Layer, Logger, LogLevel, Redacted, Ref } from "effect"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Redacted, Ref } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { vi } from "vitest"
 import { BrowserMimoClient } from "../src/index.js"
-import { fetchWithNotices, noticeScanner } from "../src/internal/browserClient.js"
 
 const completion = JSON.stringify({
   id: "r1",
@@ -146,82 +144,4 @@ describe("BrowserMimoClient.layerDangerouslyWithApiKey", () => {
         throw new Error("expected a typed failure")
       }
     }))
-})
-
-// -----------------------------------------------------------------------------
-// Retry notices
-// -----------------------------------------------------------------------------
-
-const notice = (attempt: number) =>
-  ServerError.retryNoticeFrame({
-    attempt,
-    delay: Duration.millis(100 * attempt),
-    error: new MimoError.ServiceUnavailable({ message: `busy ${attempt}` })
-  })
-
-const chunkFrame = (n: number) =>
-  `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${n}"}}]}\n\n`
-
-/** Every way the SSE framing may vary: CRLF / CR line ends, comments, data before the event name. */
-const sseBody = [
-  ": keep-alive comment\n\n",
-  notice(1),
-  chunkFrame(1),
-  notice(2).replace(/\n/g, "\r\n"),
-  `data: {"attempt":3,"delay_ms":300,"status":503,\ndata: "error":{"code":"service_unavailable","message":"busy 3"}}\nevent: mimo.retry\n\n`
-    .replace(/\n/g, "\r"),
-  "event: other\ndata: {\"attempt\":9}\n\n",
-  chunkFrame(2),
-  notice(4).slice(0, -1) // the last event lacks its blank line: dispatched at the end
-].join("")
-
-const scan = (pieces: ReadonlyArray<string>) => {
-  const found: Array<number> = []
-  const scanner = noticeScanner((data) => {
-    const parsed: unknown = JSON.parse(data)
-    found.push(typeof parsed === "object" && parsed !== null && "attempt" in parsed ? Number(parsed.attempt) : -1)
-  })
-  for (const piece of pieces) scanner.feed(piece)
-  scanner.end()
-  return found
-}
-
-describe("retry notices in SSE bodies", () => {
-  it("finds every mimo.retry event, and only those", () => {
-    expect(scan([sseBody])).toEqual([1, 2, 3, 4])
-  })
-
-  it.prop(
-    "finds the same notices however the body is split into network pieces",
-    [fc.uniqueArray(fc.integer({ min: 1, max: sseBody.length - 1 }), { maxLength: 40 })],
-    ([cuts]) => {
-      const points = [0, ...[...cuts].sort((a, b) => a - b), sseBody.length]
-      const pieces = points.slice(1).map((end, i) => sseBody.slice(points[i], end))
-      expect(scan(pieces)).toEqual([1, 2, 3, 4])
-    }
-  )
-
-  it("ignores an oversized event", () => {
-    const huge = `event: mimo.retry\ndata: ${"x".repeat(70_000)}\n\n`
-    expect(scan([huge, notice(5)])).toEqual([5])
-  })
-
-  it.effect("the fetch tap passes SSE bytes through unchanged and reports the notices; other bodies are untouched", () =>
-    Effect.gen(function*() {
-      const found: Array<string> = []
-      const realFetch = globalThis.fetch
-      const bodies: Record<string, Response> = {
-        "http://x.test/sse": new Response(sseBody, { headers: { "content-type": "text/event-stream" } }),
-        "http://x.test/json": new Response("{}", { headers: { "content-type": "application/json" } })
-      }
-      vi.stubGlobal("fetch", (input: RequestInfo | URL) => Promise.resolve(bodies[String(input)]))
-      yield* Effect.addFinalizer(() => Effect.sync(() => vi.stubGlobal("fetch", realFetch)))
-      const tapped = fetchWithNotices((data) => found.push(data))
-      const sse = yield* Effect.promise(() => tapped("http://x.test/sse").then((r) => r.text()))
-      expect(sse).toBe(sseBody)
-      expect(found.length).toBe(4)
-      expect(ServerError.decodeRetryNotice(found[0])._tag).toBe("Some")
-      const json = bodies["http://x.test/json"]
-      expect(yield* Effect.promise(() => tapped("http://x.test/json"))).toBe(json)
-    }).pipe(Effect.scoped))
 })

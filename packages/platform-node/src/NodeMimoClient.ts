@@ -4,9 +4,9 @@
  * Why undici: on Node 20 the global `fetch` costs 3.3–4.8 × the CPU per request of
  * `undici.request` (see `apps/bench`), and `node:http`'s client as wired by
  * `NodeHttpClient.layer` runs without keep-alive. This layer uses
- * `@effect/platform-node`'s undici client over a dedicated keep-alive `Agent`
- * whose lifetime is the layer's, and `chat`, `speech` and `models` take the
- * leaner `NodeMimoTransport` over the same `Agent` (streams use the `HttpClient`).
+ * a dedicated keep-alive undici `Agent` whose lifetime is the layer's, and
+ * sends everything (buffered calls and streams) through `NodeMimoTransport`
+ * straight over it: one wire service.
  *
  * @since 0.1.0
  */
@@ -72,7 +72,9 @@ export const dispatcherLayer = (options: AgentOptions = {}): Layer.Layer<NodeHtt
   )
 
 /**
- * An `HttpClient` over undici with a keep-alive pool.
+ * An `HttpClient` over undici with a keep-alive pool (for your own requests,
+ * or `MimoTransport.layerHttpClient`; `MimoClient` itself needs only
+ * {@link wireLayer}).
  *
  * @example
  * ```ts
@@ -88,8 +90,8 @@ export const httpClientLayer = (options: AgentOptions = {}): Layer.Layer<HttpCli
   Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher, dispatcherLayer(options))
 
 /**
- * What `MimoClient` needs on Node.js, over one keep-alive undici `Agent`: the
- * `HttpClient` (streams) and `NodeMimoTransport` (buffered calls).
+ * What `MimoClient` needs on Node.js: its one wire service, `NodeMimoTransport`
+ * over a keep-alive undici `Agent` (buffered calls and streams).
  *
  * @example
  * ```ts
@@ -108,11 +110,7 @@ export const httpClientLayer = (options: AgentOptions = {}): Layer.Layer<HttpCli
  */
 export const wireLayer = (
   options: AgentOptions = {}
-): Layer.Layer<HttpClient.HttpClient | MimoTransport.MimoTransport> =>
-  Layer.provide(
-    Layer.merge(NodeHttpClient.layerUndiciWithoutDispatcher, NodeMimoTransport.layer),
-    dispatcherLayer(options)
-  )
+): Layer.Layer<MimoTransport.MimoTransport> => Layer.provide(NodeMimoTransport.layer, dispatcherLayer(options))
 
 /**
  * `MimoClient` over undici, from options.

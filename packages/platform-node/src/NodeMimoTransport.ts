@@ -1,17 +1,24 @@
 /**
  * `NodeMimoTransport`: the `MimoTransport` of Node.js, straight over an undici
- * dispatcher. `NodeMimoClient.layer` provides it, so `chat`, `speech` and
- * `models` take this path; streams use the `HttpClient` over the same
- * connection pool.
+ * dispatcher. `NodeMimoClient.layer` provides it: every call (`chat`,
+ * `speech`, `models` and `stream`) takes this path.
  *
- * Per request it dispatches to undici with a handler that gathers the body
- * (no `Readable` body stream, no `AbortController`, no `URL` parsing, no
- * response wrapper) and keeps the attempt's time limit with one native timer
- * when the `Clock` in context is the real one; under a `TestClock` (or any
- * other `Clock`) the limit runs on that `Clock`, as it does over `HttpClient`.
- * Interrupting a call aborts its request, even one still queued for a socket
- * (it is then never sent). A non-2xx body is read up to
- * `MimoTransport.maxErrorBody` bytes and the connection dropped after that.
+ * Per request it dispatches to undici with a handler (no `Readable` body
+ * stream, no `AbortController`, no `URL` parsing, no response wrapper) and
+ * keeps the time limits with native timers when the `Clock` in context is the
+ * real one; under a `TestClock` (or any other `Clock`) the limits run on that
+ * `Clock`, as they do over `HttpClient`. Interrupting a call aborts its
+ * request, even one still queued for a socket (it is then never sent).
+ *
+ * - `send` gathers the body: a non-2xx body up to `MimoTransport.maxErrorBody`
+ *   bytes, a 2xx body up to `maxBodySize` (then `truncated`); the connection
+ *   is dropped past either cap.
+ * - `open` answers at the head; the body's pieces are queued as undici hands
+ *   them over (pausing the socket past 1 MiB unread) and `read` takes them in
+ *   batches. When the stream's scope closes before the body ended, a normal
+ *   end drains the rest for at most 500 ms / 64 KiB (so the connection can be
+ *   reused) and a failure or interruption aborts at once: a server that holds
+ *   the connection open after `[DONE]` costs nothing.
  *
  * @since 0.1.0
  */

@@ -7,7 +7,22 @@
 import { ChatCompletion, ErrorCode, MimoClient, MimoError, RetryPolicy } from "@effect-mimo/core"
 import { Fault, Simulator } from "@effect-mimo/simulator"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, Stream, TestClock } from "effect"
+import {
+  Chunk,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Ref,
+  Stream,
+  TestClock
+} from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import {
@@ -381,12 +396,39 @@ for (const wire of wires) {
           expect(spans.map((s) => s.name).slice(3)).toEqual(["MimoClient.stream", "MimoClient.attempt"])
         }))
 
-      it.scoped("logs each failed attempt once (warning), the final failure once (error), with spans; never the key", () =>
+      it.scoped("by default a handled failure prints nothing (its lines are at Debug)", () =>
+        Effect.gen(function*() {
+          const { layer, lines } = yield* captureLogs
+          const { idle, mimo } = yield* setup()
+          const { exit } = yield* runTimeline(
+            mimo.chat(hello, withFault("error:rate_limit_exceeded")).pipe(
+              Effect.catchTag("RateLimitExceeded", () => Effect.succeed("handled")),
+              Effect.provide(layer)
+            ),
+            { idle }
+          )
+          expect(exit).toStrictEqual(Exit.succeed("handled"))
+          expect(yield* Ref.get(lines)).toEqual([])
+          // The same lines are there at Debug for whoever asks.
+          const debug = yield* runTimeline(
+            mimo.chat(hello, withFault("error:rate_limit_exceeded")).pipe(
+              Effect.provide(layer),
+              Effect.provide(Logger.minimumLogLevel(LogLevel.Debug))
+            ),
+            { idle }
+          )
+          expect(Exit.isFailure(debug.exit)).toBe(true)
+          const logged = yield* Ref.get(lines)
+          expect(logged.map((l) => l.level)).toEqual(["DEBUG", "DEBUG", "DEBUG", "DEBUG", "DEBUG"])
+          expect(logged[4].annotations["mimo.attempt"]).toBe(5)
+        }))
+
+      it.scoped("logs each failed attempt once, the final failure once, at the chosen level, with spans; never the key", () =>
         Effect.gen(function*() {
           const { layer, lines } = yield* captureLogs
           const { spans, tracer } = captureSpans()
           for (const authHeader of ["authorization", "api-key"] as const) {
-            const { idle, mimo } = yield* setup({ apiKey: undefined }, { authHeader })
+            const { idle, mimo } = yield* setup({ apiKey: undefined }, { authHeader, logLevel: LogLevel.Warning })
             const { exit } = yield* runTimeline(
               mimo.chat(hello, withFault("error:service_unavailable")).pipe(
                 Effect.provide(layer),
@@ -408,10 +450,13 @@ for (const wire of wires) {
             expect(auth._tag).toBe("AuthenticationFailed")
           }
           const all = yield* Ref.get(lines)
-          const warnings = all.filter((l) => l.level === "WARN")
-          const errors = all.filter((l) => l.level === "ERROR")
+          const warnings = all.filter((l) =>
+            l.level === "WARN" && String(l.message) === "MiMo attempt failed; retrying"
+          )
+          const finals = all.filter((l) => l.level === "WARN" && String(l.message) === "MiMo call failed")
+          expect(all).toHaveLength(12)
           expect(warnings).toHaveLength(8) // 4 retries × 2 clients
-          expect(errors).toHaveLength(4) // one final failure per call
+          expect(finals).toHaveLength(4) // one final failure per call
           const w = warnings[0].annotations
           expect(w["mimo.error.code"]).toBe("service_unavailable")
           expect(w["mimo.error.status"]).toBe(503)

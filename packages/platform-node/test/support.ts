@@ -1,4 +1,4 @@
-import { MimoClient } from "@effect-mimo/core"
+import { MimoClient, MimoTransport } from "@effect-mimo/core"
 import { NodeMimoClient } from "@effect-mimo/platform-node"
 import { Simulator } from "@effect-mimo/simulator"
 import {
@@ -25,8 +25,7 @@ export const apiKey = "sk-test-KEY-9f8e7d6c5b4a-DO-NOT-LEAK"
 
 /**
  * How the client sends buffered calls: `"undici"` is `NodeMimoClient.layer` (its `NodeMimoTransport`);
- * `"httpclient"` is `MimoClient.layer` over `NodeMimoClient.httpClientLayer` (the default transport over the
- * `HttpClient`).
+ * `"httpclient"` is `MimoClient.layer` over `MimoTransport.layerHttpClient` over `NodeMimoClient.httpClientLayer`.
  */
 export type Wire = "undici" | "httpclient"
 
@@ -35,7 +34,10 @@ export const wires: ReadonlyArray<Wire> = ["undici", "httpclient"]
 export const clientLayer = (wire: Wire, options: MimoClient.Options): Layer.Layer<MimoClient.MimoClient> =>
   wire === "undici"
     ? NodeMimoClient.layer(options)
-    : Layer.provide(MimoClient.layer(options), NodeMimoClient.httpClientLayer())
+    : Layer.provide(
+      MimoClient.layer(options),
+      Layer.provide(MimoTransport.layerHttpClient, NodeMimoClient.httpClientLayer())
+    )
 
 /** A simulator on a random loopback port and a client (over undici) pointed at it. */
 export const setup = (

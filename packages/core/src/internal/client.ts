@@ -1,8 +1,4 @@
-import * as Headers from "@effect/platform/Headers"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Headers from "@effect/platform/Headers"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -11,6 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
@@ -25,10 +23,16 @@ import * as MimoError from "../MimoError.js"
 import * as MimoTransport from "../MimoTransport.js"
 import * as Model from "../Model.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import type * as Scrub from "../Scrub.js"
+import * as ServerError from "../ServerError.js"
 import * as Validation from "../Validation.js"
-import { toHttpClientRequest } from "./mimoTransport.js"
-import { decodeEvents, excerpt } from "./sse.js"
-import * as Transport from "./transport.js"
+import * as Json from "./json.js"
+import { defaultMaxBodySize, timeoutError } from "./mimoTransport.js"
+
+/** @internal */
+export { defaultMaxBodySize }
+import * as Scrubbing from "./scrub.js"
+import { excerpt, makeChunkReader } from "./sse.js"
 
 /** @internal */
 export const defaultBaseUrl = "https://api.xiaomimimo.com/v1"
@@ -39,20 +43,90 @@ export const defaultTimeout: Duration.Duration = Duration.minutes(10)
 /** @internal */
 export const retryCountHeader = "x-mimo-retry-count"
 
-const formatError = (e: ParseResult.ParseError): string => ParseResult.TreeFormatter.formatErrorSync(e)
+/** @internal */
+export const clientRequestIdHeader = "x-client-request-id"
 
-const decodeResponse = (u: unknown) => Either.mapLeft(ChatCompletion.decodeResponseFast(u), formatError)
-const decodeChunk = (u: unknown) => Either.mapLeft(ChatCompletion.decodeChunkFast(u), formatError)
+/** @internal */
+export const defaultIdleTimeout: Duration.Duration = Duration.minutes(2)
+
+/** @internal */
+export const defaultMaxEventSize = 8 * 1024 * 1024
+
+/** @internal */
+export const defaultLogLevel: LogLevel.LogLevel = LogLevel.Debug
+
+/** A short, bounded rendering of a Schema failure (the formatter recurses: it runs guarded). */
+const formatError = (e: ParseResult.ParseError): string =>
+  excerpt(Json.guarded(() => ParseResult.TreeFormatter.formatErrorSync(e), (m) => m), 2048)
+
+/**
+ * A decoder of wire JSON: the fast guard (which accepts the common shapes without recursion) first, then
+ * the depth check, then the Schema (recursive, guarded).
+ */
+const safely = <A>(
+  fast: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+) =>
+(u: unknown): Either.Either<A, string> =>
+  Json.guarded(
+    () => {
+      const decoded = fast(u)
+      if (Either.isRight(decoded)) return Either.right(decoded.right)
+      if (Json.tooDeep(u)) return Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
+      return Either.left(formatError(decoded.left))
+    },
+    (m) => Either.left(m)
+  )
+
+const decodeResponse = safely(ChatCompletion.decodeResponseFast)
+const decodeChunk = safely(ChatCompletion.decodeChunkFast)
 const decodeModelsEither = ParseResult.decodeUnknownEither(Model.ModelList, { onExcessProperty: "preserve" })
-const decodeModels = (u: unknown) =>
-  Either.mapLeft(decodeModelsEither(u), (issue) => ParseResult.TreeFormatter.formatIssueSync(issue))
-
-const chunkDecoders = {
-  decode: decodeChunk,
-  chunkError: (u: unknown) => ErrorResponse.decodeChunkError(u)
-}
+const decodeModels = (u: unknown): Either.Either<Model.ModelList, string> =>
+  Json.tooDeep(u)
+    ? Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
+    : Json.guarded(
+      () =>
+        Either.mapLeft(
+          decodeModelsEither(u),
+          (issue) => excerpt(Json.guarded(() => ParseResult.TreeFormatter.formatIssueSync(issue), (m) => m), 2048)
+        ),
+      (m) => Either.left(m)
+    )
 
 const requestIdHeaders = ["x-request-id", "request-id", "x-mimo-request-id"] as const
+
+/** A client request id: random, 128 bits, hex (`crypto.randomUUID` where there is one). */
+const newRequestId = (): string => {
+  const crypto = globalThis.crypto
+  if (crypto !== undefined && typeof crypto.randomUUID === "function") return crypto.randomUUID()
+  let out = ""
+  for (let i = 0; i < 32; i++) out += Math.floor(Math.random() * 16).toString(16)
+  return out
+}
+
+/** A header value an HTTP library accepts: visible ASCII, inner spaces only. */
+const headerSafe = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
+
+/** The base URL: absolute http(s), or relative to a page (`/v1`); no query, no fragment. */
+const checkBaseUrl = (baseUrl: string): MimoError.ValidationError | undefined => {
+  const invalid = (expected: string) =>
+    new MimoError.ValidationError({
+      field: "baseUrl",
+      value: excerpt(Scrubbing.make({ baseUrl })(baseUrl), 128),
+      expected,
+      message: `baseUrl: expected ${expected}`
+    })
+  if (baseUrl.includes("?") || baseUrl.includes("#")) {
+    return invalid("a URL without a query or fragment (put parameters in headers or the request)")
+  }
+  if (baseUrl.startsWith("/")) return undefined
+  try {
+    const url = new URL(baseUrl)
+    if (url.protocol !== "http:" && url.protocol !== "https:") return invalid("an http: or https: URL")
+  } catch {
+    return invalid("an absolute http(s) URL, or a path such as /v1")
+  }
+  return undefined
+}
 
 const requestIdFrom = (headers: Headers.Headers): string | undefined => {
   for (const name of requestIdHeaders) {
@@ -98,6 +172,10 @@ const trimSlash = (url: string) => url.endsWith("/") ? url.slice(0, -1) : url
 interface CallContext {
   readonly operation: Client.AttemptInfo["operation"]
   readonly model: string | undefined
+  /** The client request id, sent on every attempt. */
+  readonly requestId: string
+  /** When the call's deadline passes (ms on the call's `Clock`), if it has one. */
+  deadlineAt: number | undefined
   attempts: number
   readonly onRetry: ReadonlyArray<(event: Client.RetryEvent) => Effect.Effect<void>>
   /** Attempt wrappers, outermost first (the client's, then the call's). */
@@ -124,6 +202,7 @@ const annotationsOf = (ctx: CallContext, error: MimoError.MimoError) => ({
   "mimo.error.status": MimoError.statusOf(error) ?? 0,
   "mimo.error.message": error.message,
   "mimo.request_id": MimoError.requestIdOf(error) ?? "",
+  "mimo.client_request_id": ctx.requestId,
   "mimo.attempt": ctx.attempts
 })
 
@@ -136,13 +215,14 @@ const annotationsOf = (ctx: CallContext, error: MimoError.MimoError) => ({
  */
 const observed = (
   policy: Schedule.Schedule<unknown, MimoError.MimoError>,
-  ctx: CallContext
+  ctx: CallContext,
+  level: LogLevel.LogLevel
 ): Schedule.Schedule<unknown, MimoError.MimoError> =>
   Schedule.intersect(Schedule.delays(policy), Schedule.identity<MimoError.MimoError>()).pipe(
     Schedule.onDecision(([delay, error], decision) =>
       decision._tag === "Done" ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const event: Client.RetryEvent = { attempt: ctx.attempts, error, delay }
-        const log = Effect.logWarning("MiMo attempt failed; retrying").pipe(
+        const log = Effect.logWithLevel(level, "MiMo attempt failed; retrying").pipe(
           Effect.annotateLogs({
             ...annotationsOf(ctx, error),
             "mimo.retry.delay_ms": Duration.toMillis(delay),
@@ -156,18 +236,66 @@ const observed = (
     )
   )
 
+const isOk = (status: number) => status >= 200 && status < 300
+
+/** What a stream attempt hands on: the first chunks, the pull of the rest, and the connection's scope. */
+interface Opened {
+  readonly first: Chunk.Chunk<ChatCompletion.Chunk>
+  readonly pull: Effect.Effect<Chunk.Chunk<ChatCompletion.Chunk>, Option.Option<MimoError.MimoError>>
+  readonly ended: boolean
+  readonly scope: Scope.CloseableScope
+  /** Whether the stream ended as it should (`[DONE]`, or the end of the body): only then is its connection drained. */
+  readonly complete: () => boolean
+}
+
+/** The `content` text a chunk adds (every choice), kept so that a stream failing later says what it delivered. */
+const chunkText = (chunk: ChatCompletion.Chunk): string => {
+  const choices = chunk.choices
+  if (choices.length === 1) return choices[0]!.delta?.content ?? ""
+  let out = ""
+  for (const choice of choices) out += choice.delta?.content ?? ""
+  return out
+}
+
+const chunkFinished = (chunk: ChatCompletion.Chunk): boolean => {
+  for (const choice of chunk.choices) {
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null) return true
+  }
+  return false
+}
+
+const mediaType = (headers: Headers.Headers, name: string): string =>
+  (headers[name] ?? "").split(";")[0]!.trim().toLowerCase()
+
 /** @internal */
 export const make = (
   options: Client.Options
-): Effect.Effect<Client.Service, never, HttpClient.HttpClient> =>
+): Effect.Effect<Client.Service, never, MimoTransport.MimoTransport> =>
   Effect.gen(function*() {
     const baseUrl = trimSlash(options.baseUrl ?? defaultBaseUrl)
     const profile = options.validation ?? Validation.profileFor(baseUrl)
     const apiKey = options.apiKey ?? Redacted.make("")
-    const keyCheck = options.authHeader === "none"
+    const scrubber: Scrub.Scrubber = Scrubbing.make({
+      secrets: options.authHeader === "none" ? [] : [apiKey],
+      baseUrl
+    })
+    // Settings checked once; a bad one fails every call before anything is sent (0 attempts).
+    const keyCheck: Either.Either<unknown, MimoError.ValidationError> = options.authHeader === "none"
       ? Either.right(apiKey)
       : yield* Effect.either(Validation.validateApiKey(apiKey))
-    const authHeaders: Record<string, string> = options.authHeader === "none"
+    const settingsError: MimoError.ValidationError | undefined = Either.isLeft(keyCheck)
+      ? keyCheck.left
+      : options.authHeader !== "none" && !headerSafe.test(Redacted.value(apiKey))
+      ? new MimoError.ValidationError({
+        field: "apiKey",
+        value: "<redacted>",
+        expected: "visible ASCII characters only (no newline, NUL, control or non-ASCII character)",
+        message:
+          "apiKey: the API key holds a character that cannot be sent in an HTTP header (a newline, NUL, control " +
+          "or non-ASCII character); copy the key again"
+      })
+      : checkBaseUrl(baseUrl)
+    const authHeaders: Record<string, string> = options.authHeader === "none" || settingsError !== undefined
       ? {}
       : options.authHeader === "api-key"
       ? { "api-key": Redacted.value(apiKey) }
@@ -180,69 +308,101 @@ export const make = (
     })
     const defaultPolicy = options.retry ?? RetryPolicy.defaultPolicy
     const defaultTimeoutDuration = Duration.decode(options.timeout ?? defaultTimeout)
-    // Our own spans (one per call, one per attempt) replace the HTTP client's:
-    // they carry the MiMo attributes, never a header, and cost less on the hot path.
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    // Buffered calls go through the transport in context (an adapter's fast path), else over `http`.
-    const transport = Option.getOrElse(
-      yield* Effect.serviceOption(MimoTransport.MimoTransport),
-      () => MimoTransport.fromHttpClient(http)
-    )
+    const idleTimeoutMs = Duration.toMillis(Duration.decode(options.idleTimeout ?? defaultIdleTimeout))
+    const maxBodySize = options.maxBodySize ?? defaultMaxBodySize
+    const maxEventSize = options.maxEventSize ?? defaultMaxEventSize
+    const logLevel = options.logLevel ?? defaultLogLevel
+    const transport = yield* MimoTransport.MimoTransport
 
     const chatUrl = `${baseUrl}/chat/completions`
     const chatHeaders: Record<string, string> = { ...baseHeaders, "content-type": "application/json" }
+    const streamHeaders: Record<string, string> = { ...chatHeaders, accept: "text/event-stream" }
     const modelsUrl = `${baseUrl}/models`
 
-    const attemptHeaders = (
+    /** The one place a request is built: the call's headers, the attempt's, the time limit. */
+    const buildRequest = (
+      method: "GET" | "POST",
+      url: string,
       headers: Record<string, string>,
+      body: string | undefined,
       ctx: CallContext,
-      extra: Readonly<Record<string, string>> | undefined
-    ): Record<string, string> => {
-      if (ctx.attempts <= 1 && extra === undefined) return headers
+      extra: Readonly<Record<string, string>> | undefined,
+      timeout: Duration.Duration
+    ): MimoTransport.Request => {
       const out = { ...headers }
+      out[clientRequestIdHeader] = ctx.requestId
       if (ctx.attempts > 1) out[retryCountHeader] = String(ctx.attempts - 1)
-      return extra === undefined ? out : Object.assign(out, lowerCased(extra))
+      if (extra !== undefined) Object.assign(out, lowerCased(extra))
+      return { method, url, headers: out, body, timeout, maxBodySize }
     }
 
-    const failResponse = (
-      response: HttpClientResponse.HttpClientResponse
-    ): Effect.Effect<never, MimoError.MimoError> => {
-      const requestId = requestIdFrom(response.headers)
-      return ErrorResponse.fromResponse(response, requestId !== undefined ? { requestId } : undefined)
+    /**
+     * The one place an attempt's time limit is decided: the per-attempt timeout, cut to what is left of the
+     * call's deadline. `undefined` when the deadline has passed.
+     */
+    const attemptLimit = (ctx: CallContext, timeout: Duration.Duration, now: number): number | undefined => {
+      const ms = Duration.toMillis(timeout)
+      if (ctx.deadlineAt === undefined) return ms
+      const left = ctx.deadlineAt - now
+      return left <= 0 ? undefined : Math.min(ms, left)
     }
 
-    const execute = (
-      request: HttpClientRequest.HttpClientRequest
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, MimoError.TransportError> =>
-      Effect.mapError(http.execute(request), (e: HttpClientError.HttpClientError) => Transport.fromHttpClientError(e))
+    const deadlineError = (ctx: CallContext) =>
+      new MimoError.TransportError({
+        reason: "Timeout",
+        message: `the call's deadline passed after ${ctx.attempts - 1} attempt(s)`
+      })
 
-    /** A 2xx body: JSON, then the Schema; anything else is a `ResponseDecodeError` with an excerpt. */
+    const decodeError = (message: string, status: number, body: string, headers: Headers.Headers) => {
+      const requestId = requestIdFrom(headers)
+      return new MimoError.ResponseDecodeError({
+        status,
+        message,
+        body: excerpt(body),
+        ...(requestId !== undefined ? { requestId } : {})
+      })
+    }
+
+    /**
+     * A 2xx body: JSON, then the Schema. A body past the cap, a body that is not JSON or does not match is a
+     * `ResponseDecodeError`; an error envelope in a 2xx body is the error it holds (the server's code and
+     * message).
+     */
     const readJson = <A>(
       response: MimoTransport.Response,
       decode: (u: unknown) => Either.Either<A, string>
     ): Effect.Effect<A, MimoError.MimoError> => {
-      const fail = (message: string) => {
-        const requestId = requestIdFrom(response.headers)
+      if (response.truncated === true) {
         return Effect.fail(
-          new MimoError.ResponseDecodeError({
-            status: response.status,
-            message,
-            body: excerpt(response.body),
-            ...(requestId !== undefined ? { requestId } : {})
-          })
+          decodeError(
+            `the response body is larger than the ${maxBodySize}-byte cap (maxBodySize); the rest was not read`,
+            response.status,
+            response.body.slice(0, 512),
+            response.headers
+          )
         )
       }
       let json: unknown
       try {
-        json = JSON.parse(response.body)
+        json = Json.parse(response.body)
       } catch (e) {
-        return fail(`response body is not JSON: ${e instanceof Error ? e.message : String(e)}`)
+        return Effect.fail(
+          decodeError(
+            `response body is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+            response.status,
+            response.body,
+            response.headers
+          )
+        )
       }
       const decoded = decode(json)
-      return Either.isRight(decoded) ? Effect.succeed(decoded.right) : fail(decoded.left)
+      if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
+      const envelope = ErrorResponse.decodeChunkError(json, requestIdFrom(response.headers))
+      if (Option.isSome(envelope)) return Effect.fail(envelope.value)
+      return Effect.fail(decodeError(decoded.left, response.status, response.body, response.headers))
     }
 
-    /** A non-2xx answer: its typed error (the `Retry-After` of a 429 is measured from now). */
+    /** The one place an error status is decoded: its typed error (the `Retry-After` of a 429 measured from now). */
     const failWith = (response: MimoTransport.Response): Effect.Effect<never, MimoError.MimoError> =>
       Effect.flatMap(Clock.currentTimeMillis, (nowMillis) =>
         Effect.fail(
@@ -260,6 +420,8 @@ export const make = (
       const ctx: CallContext = {
         operation,
         model,
+        requestId: newRequestId(),
+        deadlineAt: undefined,
         attempts: 0,
         onRetry: call?.onRetry !== undefined ? [...clientOnRetry, call.onRetry] : clientOnRetry,
         around: call?.aroundAttempt !== undefined ? [...clientAround, call.aroundAttempt] : clientAround
@@ -268,27 +430,30 @@ export const make = (
       return { ctx, timeout }
     }
 
-    const timeoutError = (timeout: Duration.Duration) => () => MimoTransport.timeoutError(timeout)
+    /** The error a call fails with: scrubbed of our secrets, with the attempts made and the client request id. */
+    const finalize = (ctx: CallContext) => (error: MimoError.MimoError): MimoError.MimoError =>
+      Scrubbing.error(scrubber, error, { attempts: ctx.attempts, clientRequestId: ctx.requestId })
 
     const onFinalFailure = (ctx: CallContext) => (error: MimoError.MimoError) =>
-      Effect.logError("MiMo call failed").pipe(
+      Effect.logWithLevel(logLevel, "MiMo call failed").pipe(
         Effect.annotateLogs(annotationsOf(ctx, error)),
         Effect.zipRight(Effect.annotateCurrentSpan(annotationsOf(ctx, error)))
       )
 
-    /** Runs one operation: validation, then attempts under the retry policy, with spans and logs. */
+    /** Runs one operation: attempts under the retry policy and the deadline, with spans and logs. */
     const run = <A>(
       ctx: CallContext,
       call: Client.CallOptions | undefined,
       attempt: Effect.Effect<A, MimoError.MimoError>
     ): Effect.Effect<A, MimoError.MimoError> => {
+      const scrubbed = Effect.mapError(attempt, (e) => Scrubbing.error(scrubber, e))
       const once = Effect.suspend(() => {
         ctx.attempts++
         return Effect.tracerWith((tracer) =>
           tracer === nativeTracer
-            ? aroundAttempt(ctx, attempt)
+            ? aroundAttempt(ctx, scrubbed)
             : Effect.tapError(
-              aroundAttempt(ctx, attempt),
+              aroundAttempt(ctx, scrubbed),
               (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
             ).pipe(Effect.withSpan("MimoClient.attempt", spanOptions({ "mimo.attempt": ctx.attempts })))
         )
@@ -298,11 +463,9 @@ export const make = (
       // then pays nothing for retries (apps/bench).
       const policy = call?.retry ?? defaultPolicy
       const deadline = call?.deadline ?? options.deadline
-      const retrying = (startedAt: number) => (first: MimoError.MimoError) => {
-        const bounded = deadline === undefined
-          ? policy
-          : RetryPolicy.deadline(policy, startedAt + Duration.toMillis(Duration.decode(deadline)))
-        return Effect.flatMap(Schedule.driver(observed(bounded, ctx)), (driver) => {
+      const retrying = (first: MimoError.MimoError) => {
+        const bounded = ctx.deadlineAt === undefined ? policy : RetryPolicy.deadline(policy, ctx.deadlineAt)
+        return Effect.flatMap(Schedule.driver(observed(bounded, ctx, logLevel)), (driver) => {
           const loop = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
             Effect.matchEffect(driver.next(error), {
               onFailure: () => Effect.fail(error),
@@ -312,11 +475,14 @@ export const make = (
         })
       }
       return deadline === undefined
-        ? Effect.catchAll(once, retrying(0))
-        : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.catchAll(once, retrying(now)))
+        ? Effect.catchAll(once, retrying)
+        : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          ctx.deadlineAt = now + Duration.toMillis(Duration.decode(deadline))
+          return Effect.catchAll(once, retrying)
+        })
     }
 
-    /** One attempt of a JSON call: send, then the decoded 2xx body or the typed error, within the timeout. */
+    /** One attempt of a JSON call: send, then the decoded 2xx body or the typed error, within the time limit. */
     const jsonAttempt = <A>(
       method: "GET" | "POST",
       url: string,
@@ -326,13 +492,20 @@ export const make = (
       ctx: CallContext,
       call: Client.CallOptions | undefined,
       timeout: Duration.Duration
-    ): Effect.Effect<A, MimoError.MimoError> =>
-      Effect.flatMap(
-        Effect.suspend(() =>
-          transport.send({ method, url, headers: attemptHeaders(headers, ctx, call?.headers), body, timeout })
-        ),
-        (response) => response.status >= 200 && response.status < 300 ? readJson(response, decode) : failWith(response)
-      )
+    ): Effect.Effect<A, MimoError.MimoError> => {
+      const send = (limit: Duration.Duration) =>
+        Effect.flatMap(
+          transport.send(buildRequest(method, url, headers, body, ctx, call?.headers, limit)),
+          (response) => isOk(response.status) ? readJson(response, decode) : failWith(response)
+        )
+      return Effect.suspend(() => {
+        if (ctx.deadlineAt === undefined) return send(timeout)
+        return Effect.clockWith((clock) => {
+          const limit = attemptLimit(ctx, timeout, clock.unsafeCurrentTimeMillis())
+          return limit === undefined ? Effect.fail(deadlineError(ctx)) : send(Duration.millis(limit))
+        })
+      })
+    }
 
     const chat = (
       request: ChatCompletion.Request,
@@ -344,10 +517,11 @@ export const make = (
         const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: false }))
         return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
       })
-      const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = Either.isLeft(keyCheck)
-        ? Effect.fail(keyCheck.left)
+      const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = settingsError !== undefined
+        ? Effect.fail(settingsError)
         : send
       return checked.pipe(
+        Effect.mapError(finalize(ctx)),
         Effect.tapError(onFinalFailure(ctx)),
         withSpan("MimoClient.chat", { "mimo.model": request.model })
       )
@@ -358,55 +532,247 @@ export const make = (
       call?: Client.CallOptions
     ): Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> => {
       const { ctx, timeout } = resolveCall("stream", request.model, call)
-      // One attempt: send, check the status, and pull until the first chunk.
-      // The attempt's scope owns the connection; on failure it is closed (the
-      // request aborted) before the policy decides on another attempt.
-      const open = (body: string) =>
-        Effect.gen(function*() {
-          const scope = yield* Scope.make()
-          const opened = yield* Effect.gen(function*() {
-            const headers = attemptHeaders(chatHeaders, ctx, call?.headers)
-            const response = yield* execute(toHttpClientRequest({ method: "POST", url: chatUrl, headers, body }))
-            if (response.status < 200 || response.status >= 300) return yield* failResponse(response)
-            const requestId = requestIdFrom(response.headers)
-            const chunks = decodeEvents(
-              response.stream,
-              chunkDecoders,
-              Transport.streamCut,
-              { requestId }
-            )
-            const pull = yield* Stream.toPull(chunks)
-            // Pull until the first non-empty batch, or the end of the stream.
-            let first: Chunk.Chunk<ChatCompletion.Chunk> = Chunk.empty()
-            let ended = false
-            while (Chunk.isEmpty(first) && !ended) {
-              const next = yield* Effect.either(pull)
-              if (Either.isRight(next)) first = next.right
-              else if (Option.isNone(next.left)) ended = true
-              else return yield* Effect.fail(next.left.value)
-            }
-            return { first, pull, ended }
-          }).pipe(
-            Scope.extend(scope),
-            Effect.timeoutFail({ duration: timeout, onTimeout: timeoutError(timeout) }),
-            Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))
-          )
-          return { ...opened, scope }
+      const onGatewayRetry = [options.onGatewayRetry, call?.onGatewayRetry].filter((f) => f !== undefined)
+
+      // One attempt: open, check the status and the content type, and read until the first chunk, all within
+      // the attempt's time limit (each read waits only what is left of it: native timers in a lean transport).
+      // The attempt's scope owns the connection; on failure it is closed (the request released) before the
+      // policy decides on another attempt.
+      const open = (body: string): Effect.Effect<Opened, MimoError.MimoError> =>
+        Effect.clockWith((clock) => {
+          const startedAt = clock.unsafeCurrentTimeMillis()
+          const limit = attemptLimit(ctx, timeout, startedAt)
+          if (limit === undefined) return Effect.fail(deadlineError(ctx))
+          const attemptEnd = startedAt + limit
+          return Effect.flatMap(Scope.make(), (scope) =>
+            transport.open(
+              buildRequest("POST", chatUrl, streamHeaders, body, ctx, call?.headers, Duration.millis(limit))
+            ).pipe(
+              Scope.extend(scope),
+              Effect.flatMap((response) => {
+                if (!isOk(response.status)) return failWith(response)
+                const notSse = mediaType(response.headers, "content-type")
+                const encoding = mediaType(response.headers, "content-encoding")
+                if (encoding !== "" && encoding !== "identity") {
+                  return Effect.fail(
+                    decodeError(
+                      `the stream came compressed (content-encoding: ${
+                        excerpt(encoding, 32)
+                      }), which this client does not decode; it asks for none`,
+                      response.status,
+                      "",
+                      response.headers
+                    )
+                  )
+                }
+                if (notSse !== "" && notSse !== "text/event-stream") {
+                  return notEventStream(response, notSse, attemptEnd, clock)
+                }
+                return firstChunks(response, attemptEnd, limit, clock, scope)
+              }),
+              Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))
+            ))
         })
+
+      /** A 2xx answer to a stream that is not SSE: the error envelope it holds, or a `ResponseDecodeError`. */
+      const notEventStream = (
+        response: MimoTransport.StreamResponse,
+        type: string,
+        attemptEnd: number,
+        clock: Clock.Clock
+      ): Effect.Effect<never, MimoError.MimoError> => {
+        const pieces: Array<Uint8Array> = []
+        let size = 0
+        const readSome: Effect.Effect<void, MimoError.MimoError> = Effect.suspend(() => {
+          const wait = attemptEnd - clock.unsafeCurrentTimeMillis()
+          if (wait <= 0 || size >= MimoTransport.maxErrorBody) return Effect.void
+          return Effect.flatMap(Effect.orElseSucceed(response.read(Duration.millis(wait)), () => undefined), (got) => {
+            if (got === undefined) return Effect.void
+            for (const piece of got) {
+              pieces.push(piece)
+              size += piece.length
+            }
+            return readSome
+          })
+        })
+        return Effect.flatMap(readSome, (): Effect.Effect<never, MimoError.MimoError> => {
+          const all = new Uint8Array(Math.min(size, MimoTransport.maxErrorBody))
+          let offset = 0
+          for (const piece of pieces) {
+            if (offset >= all.length) break
+            const taken = piece.subarray(0, all.length - offset)
+            all.set(taken, offset)
+            offset += taken.length
+          }
+          const text = new TextDecoder().decode(all)
+          let json: unknown = undefined
+          try {
+            json = Json.parse(text)
+          } catch {
+            // not JSON: reported below
+          }
+          const envelope = ErrorResponse.decodeChunkError(json, requestIdFrom(response.headers))
+          if (Option.isSome(envelope)) return Effect.fail(envelope.value)
+          return Effect.fail(
+            decodeError(
+              `expected a text/event-stream answer to a stream request, got ${excerpt(type, 64)}`,
+              response.status,
+              text,
+              response.headers
+            )
+          )
+        })
+      }
+
+      const firstChunks = (
+        response: MimoTransport.StreamResponse,
+        attemptEnd: number,
+        limitMs: number,
+        clock: Clock.Clock,
+        scope: Scope.CloseableScope
+      ): Effect.Effect<Opened, MimoError.MimoError> => {
+        const requestId = requestIdFrom(response.headers)
+        const reader = makeChunkReader<ChatCompletion.Chunk>({
+          decode: decodeChunk,
+          chunkError: (u) => ErrorResponse.decodeChunkError(u, requestId),
+          text: chunkText,
+          finished: chunkFinished,
+          parse: Json.parse,
+          requestId,
+          maxEventSize,
+          onNamed: onGatewayRetry.length === 0 ? undefined : (event, data) => {
+            if (event !== ServerError.retryNoticeEvent) return
+            const notice = ServerError.decodeRetryNotice(scrubber(data))
+            if (Option.isSome(notice)) notices.push(notice.value)
+          }
+        })
+        const notices: Array<Client.RetryEvent> = []
+        const runNotices: Effect.Effect<void> = Effect.suspend(() => {
+          if (notices.length === 0) return Effect.void
+          const batch = notices.splice(0, notices.length)
+          return Effect.forEach(batch, (n) => Effect.forEach(onGatewayRetry, (f) => f(n), { discard: true }), {
+            discard: true
+          })
+        })
+        let first = true
+        /** Until when the next event may come: the attempt's end before the first chunk, then the idle limit. */
+        let progressBy = attemptEnd
+        let events = 0
+        let finished = false
+        let pending: MimoError.MimoError | undefined = undefined
+        const callEnd = ctx.deadlineAt ?? Infinity
+        const complete = () => finished && pending === undefined
+
+        const failed = (error: MimoError.MimoError) => {
+          finished = true
+          return Effect.fail(Option.some(Scrubbing.error(scrubber, error)))
+        }
+        const timedOut = (now: number): MimoError.TransportError => {
+          if (first) {
+            return now >= callEnd
+              ? new MimoError.TransportError({
+                reason: "Timeout",
+                message: "the call's deadline passed before the first chunk"
+              })
+              : timeoutError(Duration.millis(limitMs))
+          }
+          return new MimoError.TransportError({
+            reason: "Timeout",
+            message: now >= callEnd
+              ? `the call's deadline passed after ${reader.chunks} chunk(s)`
+              : `no event for ${
+                Duration.format(Duration.millis(idleTimeoutMs))
+              } (the idle timeout) after ${reader.chunks} chunk(s)`,
+            received: reader.received,
+            ...(requestId !== undefined ? { requestId } : {})
+          })
+        }
+        const cut = (error: MimoError.TransportError) =>
+          new MimoError.TransportError({
+            reason: "StreamCut",
+            message: `stream cut: ${error.message}`,
+            ...(first ? {} : { received: reader.received }),
+            ...(requestId !== undefined ? { requestId } : {})
+          })
+
+        const pull: Effect.Effect<Chunk.Chunk<ChatCompletion.Chunk>, Option.Option<MimoError.MimoError>> = Effect
+          .suspend(() => {
+            if (pending !== undefined) {
+              const error = pending
+              pending = undefined
+              return failed(error)
+            }
+            if (finished) return Effect.fail(Option.none())
+            const now = clock.unsafeCurrentTimeMillis()
+            const wait = Math.min(progressBy, callEnd) - now
+            if (wait <= 0) return failed(timedOut(now))
+            return Effect.matchEffect(response.read(Duration.millis(wait)), {
+              onFailure: (error) =>
+                failed(error.reason === "Timeout" ? timedOut(clock.unsafeCurrentTimeMillis()) : cut(error)),
+              onSuccess: (pieces) => {
+                const out: Array<ChatCompletion.Chunk> = []
+                const error = pieces === undefined ? reader.end(out) : reader.feed(pieces, out)
+                if (reader.events !== events) {
+                  events = reader.events
+                  if (!first || out.length > 0) progressBy = clock.unsafeCurrentTimeMillis() + idleTimeoutMs
+                }
+                if (out.length > 0) first = false
+                if (error !== undefined) {
+                  const typed = error._tag === "TransportError" && !first
+                    ? new MimoError.TransportError({ ...error, received: reader.received })
+                    : error
+                  if (out.length === 0) return failed(typed)
+                  pending = typed
+                }
+                if (pieces === undefined || reader.done) finished = true
+                const emit = out.length > 0
+                  ? Effect.succeed(Chunk.unsafeFromArray(out))
+                  : finished
+                  ? Effect.fail(Option.none())
+                  : pull
+                return notices.length === 0 ? emit : Effect.zipRight(runNotices, emit)
+              }
+            })
+          })
+
+        // Pull until the first non-empty batch, or the end of the stream.
+        const untilFirst: Effect.Effect<Opened, MimoError.MimoError> = Effect.matchEffect(pull, {
+          onFailure: (e) =>
+            Option.isNone(e)
+              ? Effect.succeed<Opened>({ first: Chunk.empty(), pull, ended: true, scope, complete })
+              : Effect.fail(e.value),
+          onSuccess: (chunk) =>
+            Chunk.isEmpty(chunk)
+              ? untilFirst
+              : Effect.succeed<Opened>({
+                first: chunk,
+                pull,
+                ended: finished && pending === undefined,
+                scope,
+                complete
+              })
+        })
+        return untilFirst
+      }
 
       return Stream.unwrapScoped(
         Effect.gen(function*() {
-          if (Either.isLeft(keyCheck)) return yield* keyCheck.left
+          if (settingsError !== undefined) return yield* settingsError
           const valid = yield* Validation.validateChatRequest(request, profile)
           const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
           const opened = yield* run(ctx, call, Effect.suspend(() => open(body)))
-          yield* Effect.addFinalizer((exit) => Scope.close(opened.scope, exit))
+          // A stream read to its end lets the transport keep the connection (it may drain the rest briefly);
+          // one stopped early, failed or interrupted has its request aborted.
+          yield* Effect.addFinalizer((exit) =>
+            Scope.close(opened.scope, Exit.isSuccess(exit) && opened.complete() ? exit : Exit.interrupt(FiberId.none))
+          )
           const rest: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> = opened.ended
             ? Stream.empty
             : Stream.repeatEffectChunkOption(opened.pull)
           return Stream.concat(Stream.fromChunk(opened.first), rest)
         })
       ).pipe(
+        Stream.mapError(finalize(ctx)),
         Stream.tapErrorCause((cause) => Cause.isFailType(cause) ? onFinalFailure(ctx)(cause.error) : Effect.void),
         (chunks) =>
           Stream.unwrap(Effect.tracerWith((tracer) =>
@@ -458,14 +824,15 @@ export const make = (
 
     const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> => {
       const { ctx, timeout } = resolveCall("models", undefined, call)
-      return Effect.gen(function*() {
-        if (Either.isLeft(keyCheck)) return yield* keyCheck.left
-        return yield* run(
+      return Effect.suspend(() => {
+        if (settingsError !== undefined) return Effect.fail(settingsError)
+        return run(
           ctx,
           call,
           jsonAttempt("GET", modelsUrl, baseHeaders, undefined, decodeModels, ctx, call, timeout)
         )
       }).pipe(
+        Effect.mapError(finalize(ctx)),
         Effect.tapError(onFinalFailure(ctx)),
         withSpan("MimoClient.models", undefined)
       )

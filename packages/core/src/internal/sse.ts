@@ -1,11 +1,7 @@
 import * as Sse from "@effect/experimental/Sse"
-import * as Cause from "effect/Cause"
-import * as Channel from "effect/Channel"
-import * as Chunk from "effect/Chunk"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as Stream from "effect/Stream"
 import * as MimoError from "../MimoError.js"
 
 /** @internal */
@@ -19,9 +15,9 @@ export interface Framer {
 
 /**
  * The SSE framing: text in, the `data` of each unnamed (`message`) or `error`
- * event out, in order. Other named events are skipped: a server may interleave
- * its own (e.g. the `mimo.retry` notices of `ServerError.sseStreamWithRetries`),
- * which a client reading chunks ignores, as `EventSource.onmessage` would.
+ * event out, in order. Other named events (e.g. the `mimo.retry` notices of
+ * `ServerError.sseStreamWithRetries`) go to `onNamed`, when given, and are
+ * otherwise skipped, as `EventSource.onmessage` would.
  *
  * `@effect/experimental`'s `Sse.makeParser` does the framing (lines, `data:`
  * with or without a space, multi-line data, comments, CR/CRLF, BOM, event
@@ -40,9 +36,15 @@ export interface Framer {
  *
  * @internal
  */
-export const makeFramer = (onData: (data: string) => void, maxEventSize: number): Framer => {
+export const makeFramer = (
+  onData: (data: string) => void,
+  maxEventSize: number,
+  onNamed?: (event: string, data: string) => void
+): Framer => {
   const parser = Sse.makeParser((event) => {
-    if (event._tag === "Event" && (event.event === "message" || event.event === "error")) onData(event.data)
+    if (event._tag !== "Event") return
+    if (event.event === "message" || event.event === "error") onData(event.data)
+    else if (onNamed !== undefined) onNamed(event.event, event.data)
   }, { maxEventSize })
   /**
    * The parser holds nothing: no partial line, no field of an undispatched event. False at first, so that the
@@ -85,141 +87,173 @@ export const makeFramer = (onData: (data: string) => void, maxEventSize: number)
 }
 
 /** @internal */
-export interface ChunkDecoders<A> {
+export interface ChunkReaderOptions<A> {
   readonly decode: (u: unknown) => Either.Either<A, string>
   readonly chunkError: (u: unknown) => Option.Option<MimoError.ApiError | MimoError.UnknownApiError>
+  /** The text a chunk adds (kept, so that a later failure says what was delivered). */
+  readonly text: (a: A) => string
+  /** Whether a chunk carries a finish reason. */
+  readonly finished: (a: A) => boolean
+  readonly parse: (text: string) => unknown
+  readonly requestId: string | undefined
+  /** The largest event (and line) accepted, in characters. */
+  readonly maxEventSize: number
+  /** Named events other than `message` and `error` (e.g. `mimo.retry` notices). */
+  readonly onNamed?: ((event: string, data: string) => void) | undefined
+}
+
+/** @internal */
+export interface ChunkReader<A> {
+  /** Frames and decodes pieces of the body, pushing chunks to `out`; the error that ends the stream, if any. */
+  readonly feed: (pieces: ReadonlyArray<Uint8Array>, out: Array<A>) => MimoError.MimoError | undefined
+  /** The end of the body: the last event, then whether the stream ended as it must. */
+  readonly end: (out: Array<A>) => MimoError.MimoError | undefined
+  /** `data: [DONE]` arrived: nothing after it is read. */
+  readonly done: boolean
+  /** How many `message`/`error` events arrived (comments and other named events are no progress). */
+  readonly events: number
+  /** How many chunks were decoded. */
+  readonly chunks: number
+  /** The text of the chunks so far. */
+  readonly received: string
 }
 
 /**
- * Turns the bytes of an SSE response into decoded chunks.
+ * The reading of an SSE chat stream, synchronous and in batches (the hot loop
+ * of streaming: no fiber and no `Stream` step per event): bytes in, decoded
+ * chunks out, until `data: [DONE]`.
  *
  * The SSE framing is {@link makeFramer} over `@effect/experimental`'s
  * synchronous `Sse.makeParser`, rather than `Sse.makeChannel`, because the
  * channel turns an oversized event into a defect and sleeps on `retry:`
  * fields, while a client must fail with a typed error and never sleep on the
- * server's behalf. A whole batch of network chunks is parsed in one
- * synchronous step: this is the hot loop of streaming.
+ * server's behalf.
  *
- * After `data: [DONE]` the rest of the body is drained (not aborted), so the
- * connection goes back to the keep-alive pool.
+ * A stream must end with `[DONE]`, or at least after a chunk that carries a
+ * finish reason (lenient, `mimo-api.md` §4): a body that ends before either
+ * (no event at all, or a clean close in the middle) is a `"StreamCut"`.
  *
  * @internal
  */
-export const decodeEvents = <A, E>(
-  bytes: Stream.Stream<Uint8Array, E>,
-  decoders: ChunkDecoders<A>,
-  onError: (e: E) => MimoError.MimoError,
-  options: { readonly requestId?: string | undefined; readonly maxEventSize?: number | undefined } = {}
-): Stream.Stream<A, MimoError.MimoError> =>
-  Stream.suspend(() => {
-    const decoder = new TextDecoder()
-    const pending: Array<string> = []
-    let done = false
-    const framer = makeFramer((data) => {
+export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<A> => {
+  const decoder = new TextDecoder()
+  const pending: Array<string> = []
+  let done = false
+  let events = 0
+  let chunks = 0
+  let finished = false
+  let received = ""
+  const requestId = options.requestId !== undefined ? { requestId: options.requestId } : {}
+  const framer = makeFramer(
+    (data) => {
       if (!done) pending.push(data)
-    }, options.maxEventSize ?? 8 * 1024 * 1024)
+    },
+    options.maxEventSize,
+    options.onNamed
+  )
 
-    const drain = (out: Array<A>): MimoError.MimoError | undefined => {
-      for (let i = 0; i < pending.length; i++) {
-        const data = pending[i]
-        if (done) break
-        if (data === "[DONE]") {
-          done = true
-          break
-        }
-        if (data === "") continue
-        let json: unknown
-        try {
-          json = JSON.parse(data)
-        } catch (e) {
-          pending.length = 0
-          return new MimoError.ResponseDecodeError({
-            status: 200,
-            message: `stream chunk is not JSON: ${e instanceof Error ? e.message : String(e)}`,
-            body: excerpt(data),
-            ...(options.requestId !== undefined ? { requestId: options.requestId } : {})
-          })
-        }
-        if (Predicate.hasProperty(json, "error") && json.error !== null && json.error !== undefined) {
-          const error = decoders.chunkError(json)
-          if (Option.isSome(error)) {
-            pending.length = 0
-            return error.value
-          }
-        }
-        const decoded = decoders.decode(json)
-        if (Either.isLeft(decoded)) {
-          pending.length = 0
-          return new MimoError.ResponseDecodeError({
-            status: 200,
-            message: `stream chunk does not match the chunk schema: ${decoded.left}`,
-            body: excerpt(data),
-            ...(options.requestId !== undefined ? { requestId: options.requestId } : {})
-          })
-        }
-        out.push(decoded.right)
+  const drain = (out: Array<A>): MimoError.MimoError | undefined => {
+    for (let i = 0; i < pending.length; i++) {
+      const data = pending[i]!
+      events++
+      if (data === "[DONE]") {
+        done = true
+        break
       }
-      pending.length = 0
-      return undefined
-    }
-
-    const feed = (text: string, out: Array<A>): MimoError.MimoError | undefined => {
-      const sseError = framer.feed(text)
-      if (sseError !== undefined) {
+      if (data === "") continue
+      let json: unknown
+      try {
+        json = options.parse(data)
+      } catch (e) {
+        pending.length = 0
         return new MimoError.ResponseDecodeError({
           status: 200,
-          message: sseError.message,
-          body: "",
-          ...(options.requestId !== undefined ? { requestId: options.requestId } : {})
+          message: `stream chunk is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+          body: excerpt(data),
+          ...requestId
         })
       }
-      return drain(out)
-    }
-
-    // A hand-written channel rather than `Stream.mapChunksEffect`: when a batch
-    // holds good chunks and then an error event, the good chunks must be
-    // emitted before the stream fails (nothing delivered is lost).
-    const emitThen = (
-      out: Array<A>,
-      next: Channel.Channel<Chunk.Chunk<A>, Chunk.Chunk<Uint8Array>, MimoError.MimoError, E, unknown, unknown>
-    ) => out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next)
-
-    // After `[DONE]`, read the rest of the body and ignore it.
-    const discard: Channel.Channel<never, Chunk.Chunk<Uint8Array>, never, E, unknown, unknown> = Channel
-      .readWithCause({
-        onInput: () => discard,
-        onFailure: () => Channel.void,
-        onDone: () => Channel.void
-      })
-
-    const loop: Channel.Channel<
-      Chunk.Chunk<A>,
-      Chunk.Chunk<Uint8Array>,
-      MimoError.MimoError,
-      E,
-      unknown,
-      unknown
-    > = Channel.readWithCause({
-      onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
-        const out: Array<A> = []
-        for (const bytes of chunk) {
-          const error = feed(decoder.decode(bytes, { stream: true }), out)
-          if (error !== undefined) return emitThen(out, Channel.fail(error))
-          if (done) return emitThen(out, discard)
+      if (Predicate.hasProperty(json, "error") && json.error !== null && json.error !== undefined) {
+        const error = options.chunkError(json)
+        if (Option.isSome(error)) {
+          pending.length = 0
+          return error.value
         }
-        return emitThen(out, loop)
-      },
-      onFailure: (cause) =>
-        Channel.failCause(
-          Cause.map(cause, onError)
-        ),
-      onDone: () => {
-        // At the end of the body, dispatch a last event that lacked its blank
-        // line (lenient: mimo-api.md §4 asks to accept streams that end early).
-        const out: Array<A> = []
-        const error = feed(decoder.decode() + "\n\n", out)
-        return emitThen(out, error !== undefined ? Channel.fail(error) : Channel.void)
       }
-    })
-    return Stream.pipeThroughChannel(bytes, loop)
-  })
+      const decoded = options.decode(json)
+      if (Either.isLeft(decoded)) {
+        pending.length = 0
+        return new MimoError.ResponseDecodeError({
+          status: 200,
+          message: `stream chunk does not match the chunk schema: ${decoded.left}`,
+          body: excerpt(data),
+          ...requestId
+        })
+      }
+      const chunk = decoded.right
+      chunks++
+      const text = options.text(chunk)
+      if (text !== "") received += text
+      if (!finished && options.finished(chunk)) finished = true
+      out.push(chunk)
+    }
+    pending.length = 0
+    return undefined
+  }
+
+  const feedText = (text: string, out: Array<A>): MimoError.MimoError | undefined => {
+    const sseError = framer.feed(text)
+    if (sseError !== undefined) {
+      pending.length = 0
+      return new MimoError.ResponseDecodeError({
+        status: 200,
+        message: `${sseError.message} (maxEventSize); the rest of the stream was not read`,
+        body: "",
+        ...requestId
+      })
+    }
+    return drain(out)
+  }
+
+  return {
+    feed: (pieces, out) => {
+      for (const piece of pieces) {
+        const error = feedText(decoder.decode(piece, { stream: true }), out)
+        if (error !== undefined || done) return error
+      }
+      return undefined
+    },
+    end: (out) => {
+      // A last event that lacked its blank line is dispatched (lenient: mimo-api.md §4).
+      const error = feedText(decoder.decode() + "\n\n", out)
+      if (error !== undefined || done) return error
+      if (events === 0) {
+        return new MimoError.TransportError({
+          reason: "StreamCut",
+          message: "the stream ended without any event (no chunk, no [DONE])",
+          ...requestId
+        })
+      }
+      if (!finished) {
+        return new MimoError.TransportError({
+          reason: "StreamCut",
+          message: `the stream ended before [DONE] and before a finish_reason, after ${chunks} chunk(s)`,
+          ...requestId
+        })
+      }
+      return undefined
+    },
+    get done() {
+      return done
+    },
+    get events() {
+      return events
+    },
+    get chunks() {
+      return chunks
+    },
+    get received() {
+      return received
+    }
+  }
+}
