@@ -11,9 +11,9 @@
  *   `object` or `type` values are plain strings, not failures.
  * - `decodeChunkFast` is the hot path for streams: it checks the chunk against
  *   the Schema without rebuilding it and hands the parsed JSON object back.
- * - `emptyAccumulator` / `accumulateChunk` / `toResponse` fold a stream of
- *   chunks into a `Response`; `text` reads the answer; `speechRequest` builds
- *   the TTS request of §5.
+ * - `text` reads the answer; `speechRequest` builds the TTS request of §5.
+ *   Folding a stream of chunks into a `Response` is `StreamAccumulator`'s
+ *   (`emptyAccumulator` / `accumulateChunk` / `toResponse` here are the same).
  *
  * @since 0.1.0
  */
@@ -23,6 +23,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { isTextChunk } from "./internal/chunkGuard.js"
 import { isTextResponse } from "./internal/responseGuard.js"
+import * as StreamAccumulator from "./StreamAccumulator.js"
 
 // -----------------------------------------------------------------------------
 // request: content parts
@@ -1246,74 +1247,35 @@ export const text = (response: Response): string => {
 }
 
 // -----------------------------------------------------------------------------
-// accumulating a stream
+// accumulating a stream (in its own module, StreamAccumulator; kept here too)
 // -----------------------------------------------------------------------------
 
 /**
- * A tool call being assembled from fragments.
+ * A tool call being assembled from fragments (`StreamAccumulator.AccumulatedToolCall`).
  *
  * @since 0.1.0
  * @category accumulate
  */
-export interface AccumulatedToolCall {
-  readonly index: number
-  /** From the first fragment that carried one. */
-  readonly id: string | undefined
-  readonly type: string | undefined
-  /** From the first fragment that carried one. */
-  readonly name: string | undefined
-  /** All `arguments` fragments, concatenated. */
-  readonly arguments: string
-}
+export type AccumulatedToolCall = StreamAccumulator.AccumulatedToolCall
 
 /**
- * A choice being assembled from deltas.
+ * A choice being assembled from deltas (`StreamAccumulator.AccumulatedChoice`).
  *
  * @since 0.1.0
  * @category accumulate
  */
-export interface AccumulatedChoice {
-  readonly index: number
-  readonly role: string | undefined
-  /** Concatenated `content` deltas; `undefined` until one arrives. */
-  readonly content: string | undefined
-  /** Concatenated `reasoning_content` deltas; `undefined` until one arrives. */
-  readonly reasoning_content: string | undefined
-  readonly tool_calls: ReadonlyArray<AccumulatedToolCall>
-  readonly annotations: ReadonlyArray<Annotation>
-  readonly error_message: string | undefined
-  readonly final_text_preview: string | undefined
-  readonly audio_id: string | undefined
-  /** The base64 audio fragments, in order. */
-  readonly audio_data: ReadonlyArray<string>
-  readonly audio_transcript: string | undefined
-  readonly audio_expires_at: number | undefined
-  /** The last non-null `finish_reason`. */
-  readonly finish_reason: string | null
-}
+export type AccumulatedChoice = StreamAccumulator.AccumulatedChoice
 
 /**
- * The state of a fold over a stream's chunks. Immutable: `accumulateChunk`
- * returns a new one.
+ * The state of a fold over a stream's chunks (`StreamAccumulator.Accumulator`).
  *
  * @since 0.1.0
  * @category accumulate
  */
-export interface Accumulator {
-  /** From the first chunk. */
-  readonly id: string | undefined
-  readonly created: number | undefined
-  readonly model: string | undefined
-  /** Sorted by `index`. */
-  readonly choices: ReadonlyArray<AccumulatedChoice>
-  /** The last non-null `usage` of any chunk (the usage-only chunk included). */
-  readonly usage: Usage | undefined
-  /** How many chunks were folded in. */
-  readonly chunks: number
-}
+export type Accumulator = StreamAccumulator.Accumulator
 
 /**
- * The starting point of a fold over a stream.
+ * The starting point of a fold over a stream (`StreamAccumulator.empty`).
  *
  * @example
  * ```ts
@@ -1330,103 +1292,11 @@ export interface Accumulator {
  * @since 0.1.0
  * @category accumulate
  */
-export const emptyAccumulator: Accumulator = {
-  id: undefined,
-  created: undefined,
-  model: undefined,
-  choices: [],
-  usage: undefined,
-  chunks: 0
-}
-
-const emptyChoice = (index: number): AccumulatedChoice => ({
-  index,
-  role: undefined,
-  content: undefined,
-  reasoning_content: undefined,
-  tool_calls: [],
-  annotations: [],
-  error_message: undefined,
-  final_text_preview: undefined,
-  audio_id: undefined,
-  audio_data: [],
-  audio_transcript: undefined,
-  audio_expires_at: undefined,
-  finish_reason: null
-})
-
-const concat = (acc: string | undefined, piece: string | null | undefined): string | undefined =>
-  piece === undefined || piece === null ? acc : acc === undefined ? piece : acc + piece
-
-const orElse = <A>(acc: A | undefined, value: A | null | undefined): A | undefined =>
-  acc !== undefined ? acc : value === null || value === undefined ? undefined : value
-
-const mergeToolCalls = (
-  calls: ReadonlyArray<AccumulatedToolCall>,
-  deltas: ReadonlyArray<ToolCallDelta>
-): ReadonlyArray<AccumulatedToolCall> => {
-  const out = calls.slice()
-  for (let i = 0; i < deltas.length; i++) {
-    const delta = deltas[i]
-    const index = delta.index ?? i
-    const at = out.findIndex((c) => c.index === index)
-    const current: AccumulatedToolCall = at === -1 ?
-      { index, id: undefined, type: undefined, name: undefined, arguments: "" } :
-      out[at]
-    const next: AccumulatedToolCall = {
-      index,
-      id: current.id !== undefined && current.id !== "" ? current.id : (delta.id ?? current.id),
-      type: orElse(current.type, delta.type),
-      name: current.name !== undefined && current.name !== "" ?
-        current.name :
-        (delta.function?.name ?? current.name),
-      arguments: current.arguments + (delta.function?.arguments ?? "")
-    }
-    if (at === -1) {
-      out.push(next)
-      out.sort((a, b) => a.index - b.index)
-    } else {
-      out[at] = next
-    }
-  }
-  return out
-}
-
-const mergeChoice = (choice: AccumulatedChoice, chunk: ChunkChoice): AccumulatedChoice => {
-  const delta = chunk.delta
-  const finish_reason = chunk.finish_reason ?? choice.finish_reason
-  if (delta === undefined || delta === null) {
-    return finish_reason === choice.finish_reason ? choice : { ...choice, finish_reason }
-  }
-  const audio = delta.audio
-  return {
-    index: choice.index,
-    role: orElse(choice.role, delta.role),
-    content: concat(choice.content, delta.content),
-    reasoning_content: concat(choice.reasoning_content, delta.reasoning_content),
-    tool_calls: delta.tool_calls ? mergeToolCalls(choice.tool_calls, delta.tool_calls) : choice.tool_calls,
-    annotations: delta.annotations && delta.annotations.length > 0 ?
-      [...choice.annotations, ...delta.annotations] :
-      choice.annotations,
-    error_message: concat(choice.error_message, delta.error_message),
-    final_text_preview: concat(choice.final_text_preview, delta.final_text_preview),
-    audio_id: audio ? orElse(choice.audio_id, audio.id) : choice.audio_id,
-    audio_data: audio && typeof audio.data === "string" && audio.data !== "" ?
-      [...choice.audio_data, audio.data] :
-      choice.audio_data,
-    audio_transcript: audio ? concat(choice.audio_transcript, audio.transcript) : choice.audio_transcript,
-    audio_expires_at: audio ? orElse(choice.audio_expires_at, audio.expires_at) : choice.audio_expires_at,
-    finish_reason
-  }
-}
+export const emptyAccumulator: Accumulator = StreamAccumulator.empty
 
 /**
- * Folds one chunk into the accumulator: per choice `index`, `content` and
- * `reasoning_content` are concatenated, tool-call fragments are grouped by
- * their `index` (the `id` and name kept from the first fragment that had them,
- * `arguments` concatenated), annotations appended, audio fragments collected;
- * `usage` is taken from any chunk that has one, `finish_reason` from the last
- * chunk that set one.
+ * Folds one chunk into the accumulator (`StreamAccumulator.add`): O(1) per
+ * chunk, whatever the indexes.
  *
  * @example
  * ```ts
@@ -1447,87 +1317,10 @@ const mergeChoice = (choice: AccumulatedChoice, chunk: ChunkChoice): Accumulated
  * @since 0.1.0
  * @category accumulate
  */
-export const accumulateChunk = (acc: Accumulator, chunk: Chunk): Accumulator => {
-  let choices = acc.choices
-  if (chunk.choices.length > 0) {
-    const next = choices.slice()
-    for (const c of chunk.choices) {
-      const at = next.findIndex((x) => x.index === c.index)
-      if (at === -1) {
-        next.push(mergeChoice(emptyChoice(c.index), c))
-        next.sort((a, b) => a.index - b.index)
-      } else {
-        next[at] = mergeChoice(next[at], c)
-      }
-    }
-    choices = next
-  }
-  return {
-    id: acc.id ?? chunk.id,
-    created: orElse(acc.created, chunk.created),
-    model: orElse(acc.model, chunk.model),
-    choices,
-    usage: chunk.usage === undefined || chunk.usage === null ? acc.usage : chunk.usage,
-    chunks: acc.chunks + 1
-  }
-}
-
-const base64Alphabet = /^[A-Za-z0-9+/]*$/
-
-/** Joins base64 fragments into one valid base64 string (re-encoding when a fragment carries padding). */
-const joinBase64 = (parts: ReadonlyArray<string>): string => {
-  if (parts.length <= 1) return parts[0] ?? ""
-  const simple = parts.every((p, i) => i === parts.length - 1 || (p.length % 4 === 0 && base64Alphabet.test(p)))
-  if (simple) return parts.join("")
-  let binary = ""
-  for (const p of parts) {
-    try {
-      binary += atob(p)
-    } catch {
-      // not base64: keep the fragments as they came
-      return parts.join("")
-    }
-  }
-  return btoa(binary)
-}
-
-const toChoice = (c: AccumulatedChoice): Choice => {
-  const message: {
-    role: string
-    content: string | null
-    reasoning_content?: string
-    tool_calls?: ReadonlyArray<ResponseToolCall>
-    annotations?: ReadonlyArray<Annotation>
-    error_message?: string
-    audio?: MessageAudio
-    final_text_preview?: string
-  } = { role: c.role ?? "assistant", content: c.content ?? null }
-  if (c.reasoning_content !== undefined) message.reasoning_content = c.reasoning_content
-  if (c.tool_calls.length > 0) {
-    message.tool_calls = c.tool_calls.map((t) => ({
-      id: t.id ?? "",
-      type: t.type ?? "function",
-      function: { name: t.name ?? "", arguments: t.arguments }
-    }))
-  }
-  if (c.annotations.length > 0) message.annotations = c.annotations
-  if (c.error_message !== undefined) message.error_message = c.error_message
-  if (c.final_text_preview !== undefined) message.final_text_preview = c.final_text_preview
-  if (c.audio_id !== undefined || c.audio_data.length > 0 || c.audio_transcript !== undefined) {
-    message.audio = {
-      id: c.audio_id ?? null,
-      data: joinBase64(c.audio_data),
-      expires_at: c.audio_expires_at ?? null,
-      transcript: c.audio_transcript ?? null
-    }
-  }
-  return { index: c.index, finish_reason: c.finish_reason, message }
-}
+export const accumulateChunk: (acc: Accumulator, chunk: Chunk) => Accumulator = StreamAccumulator.add
 
 /**
- * The `Response` a stream amounts to: `object: "chat.completion"`, the
- * stream's `id`, `created` and `model`, one choice per `index` (content `null`
- * when no content delta came), and the usage, when any chunk carried it.
+ * The `Response` a stream amounts to (`StreamAccumulator.toResponse`).
  *
  * @example
  * ```ts
@@ -1539,24 +1332,10 @@ const toChoice = (c: AccumulatedChoice): Choice => {
  * @since 0.1.0
  * @category accumulate
  */
-export const toResponse = (acc: Accumulator): Response => {
-  const response: {
-    id: string
-    object: string
-    created?: number
-    model?: string
-    choices: ReadonlyArray<Choice>
-    usage?: Usage
-  } = { id: acc.id ?? "", object: "chat.completion", choices: acc.choices.map(toChoice) }
-  if (acc.created !== undefined) response.created = acc.created
-  if (acc.model !== undefined) response.model = acc.model
-  if (acc.usage !== undefined) response.usage = acc.usage
-  return response
-}
+export const toResponse: (acc: Accumulator) => Response = StreamAccumulator.toResponse
 
 /**
- * Folds a whole sequence of chunks into a `Response`
- * (`toResponse` of `accumulateChunk` over `emptyAccumulator`).
+ * Folds a whole sequence of chunks into a `Response` (`StreamAccumulator.accumulate`).
  *
  * @example
  * ```ts
@@ -1570,11 +1349,7 @@ export const toResponse = (acc: Accumulator): Response => {
  * @since 0.1.0
  * @category accumulate
  */
-export const accumulate = (chunks: Iterable<Chunk>): Response => {
-  let acc = emptyAccumulator
-  for (const chunk of chunks) acc = accumulateChunk(acc, chunk)
-  return toResponse(acc)
-}
+export const accumulate: (chunks: Iterable<Chunk>) => Response = StreamAccumulator.accumulate
 
 // -----------------------------------------------------------------------------
 // speech (TTS through chat completions)

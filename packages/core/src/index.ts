@@ -25,6 +25,13 @@ export * as MimoError from "./MimoError.js"
 export * as ChatCompletion from "./ChatCompletion.js"
 
 /**
+ * Folding a stream's chunks into the `Response` they amount to (linear in the stream's length).
+ *
+ * @since 0.1.0
+ */
+export * as StreamAccumulator from "./StreamAccumulator.js"
+
+/**
  * The known MiMo models and their facts, and the `GET /models` Schema.
  *
  * @since 0.1.0
