@@ -60,8 +60,8 @@ const formatError = (e: ParseResult.ParseError): string =>
   excerpt(Json.guarded(() => ParseResult.TreeFormatter.formatErrorSync(e), (m) => m), 2048)
 
 /**
- * A decoder of wire JSON: the fast guard (which accepts the common shapes without recursion) first, then
- * the depth check, then the Schema (recursive, guarded).
+ * A decoder of wire JSON: the depth check (iterative), then the fast guard (which accepts the common shapes
+ * without recursion), then the Schema (recursive, guarded).
  */
 const safely = <A>(
   fast: (u: unknown) => Either.Either<A, ParseResult.ParseError>
@@ -69,10 +69,11 @@ const safely = <A>(
 (u: unknown): Either.Either<A, string> =>
   Json.guarded(
     () => {
-      const decoded = fast(u)
-      if (Either.isRight(decoded)) return Either.right(decoded.right)
+      // Checked first, whatever the guard says: a deep value in an unknown field would pass it, and crash
+      // whoever formats or re-encodes the response later.
       if (Json.tooDeep(u)) return Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
-      return Either.left(formatError(decoded.left))
+      const decoded = fast(u)
+      return Either.isRight(decoded) ? Either.right(decoded.right) : Either.left(formatError(decoded.left))
     },
     (m) => Either.left(m)
   )
@@ -719,7 +720,12 @@ export const make = (
                 if (out.length > 0) first = false
                 if (error !== undefined) {
                   const typed = error._tag === "TransportError" && !first
-                    ? new MimoError.TransportError({ ...error, received: reader.received })
+                    ? new MimoError.TransportError({
+                      reason: error.reason,
+                      message: error.message,
+                      received: reader.received,
+                      ...(requestId !== undefined ? { requestId } : {})
+                    })
                     : error
                   if (out.length === 0) return failed(typed)
                   pending = typed
