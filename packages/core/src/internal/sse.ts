@@ -11,6 +11,8 @@ export const excerpt = (text: string, max = 512): string => text.length > max ? 
 export interface Framer {
   /** Feeds decoded text (any split); the error of an oversized event, if any. */
   readonly feed: (text: string) => Sse.SseError | undefined
+  /** The end of the text: a CR held back from the last piece is a line end after all. */
+  readonly end: () => Sse.SseError | undefined
 }
 
 /**
@@ -53,35 +55,52 @@ export const makeFramer = (
   let clean = false
   /** The last text the parser got did not end a line: it holds part of one. */
   let partial = false
-  return {
-    feed: (text) => {
-      let start = 0
-      const length = text.length
-      while (start < length) {
-        const newline = text.indexOf("\n", start)
-        if (
-          clean && newline !== -1 && text.charCodeAt(newline + 1) === 10 && text.startsWith("data:", start)
-        ) {
-          const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5
-          const data = text.slice(from, newline)
-          // A CR, or an event too large (the parser then says so), is the parser's.
-          if (data.indexOf("\r") === -1 && data.length <= maxEventSize) {
-            onData(data)
-            start = newline + 2
-            continue
-          }
+  /**
+   * A piece that ended with CR: the CR is held back, since the LF of a CRLF may start the next piece (the
+   * parser pairs them only within one input; fed apart, the pair would be two line ends and split an event).
+   */
+  let heldCr = false
+  const feed = (input: string): Sse.SseError | undefined => {
+    let text = heldCr ? "\r" + input : input
+    heldCr = text.charCodeAt(text.length - 1) === 13
+    if (heldCr) text = text.slice(0, -1)
+    return feedLines(text)
+  }
+  const feedLines = (text: string): Sse.SseError | undefined => {
+    let start = 0
+    const length = text.length
+    while (start < length) {
+      const newline = text.indexOf("\n", start)
+      if (
+        clean && newline !== -1 && text.charCodeAt(newline + 1) === 10 && text.startsWith("data:", start)
+      ) {
+        const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5
+        const data = text.slice(from, newline)
+        // A CR, or an event too large (the parser then says so), is the parser's.
+        if (data.indexOf("\r") === -1 && data.length <= maxEventSize) {
+          onData(data)
+          start = newline + 2
+          continue
         }
-        const end = newline === -1 ? length : newline + 1
-        const line = start === 0 && end === length ? text : text.slice(start, end)
-        const error = parser.feed(line)
-        if (error !== undefined) return error
-        // Between two events again only after a whole blank line: "\n" that does not end a partial line
-        // (which may also be a "\r" whose "\n" this is).
-        clean = line === "\n" && !partial
-        partial = newline === -1
-        start = end
       }
-      return undefined
+      const end = newline === -1 ? length : newline + 1
+      const line = start === 0 && end === length ? text : text.slice(start, end)
+      const error = parser.feed(line)
+      if (error !== undefined) return error
+      // Between two events again only after a whole blank line: "\n" that does not end a partial line
+      // (which may also be a "\r" whose "\n" this is).
+      clean = line === "\n" && !partial
+      partial = newline === -1
+      start = end
+    }
+    return undefined
+  }
+  return {
+    feed,
+    end: () => {
+      if (!heldCr) return undefined
+      heldCr = false
+      return feedLines("\r")
     }
   }
 }

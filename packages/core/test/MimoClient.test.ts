@@ -1,0 +1,341 @@
+/**
+ * `MimoClient`'s own behaviour, in core, over a fake `MimoTransport` on the
+ * `TestClock`: how requests are built (one place), the time limits (per
+ * attempt, to the first chunk, between events, the call's deadline), retry
+ * notices in a stream, the body cap, and what a final error says. The same
+ * client over real sockets: platform-node's end-to-end and hostile-server suites.
+ */
+import * as Headers from "@effect/platform/Headers"
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Chunk,
+  Duration,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Option,
+  Queue,
+  Redacted,
+  Schedule,
+  Stream,
+  TestClock
+} from "effect"
+import type { ChatCompletion } from "../src/index.js"
+import { MimoClient, MimoError, MimoTransport, RetryPolicy, Scrub, ServerError } from "../src/index.js"
+
+const key = "sk-core-test-KEY-42"
+const hello: ChatCompletion.Request = { model: "mimo-v2-flash", messages: [{ role: "user", content: "hi" }] }
+const completion = JSON.stringify({
+  id: "r1",
+  object: "chat.completion",
+  choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: "hi" } }]
+})
+const chunkEvent = (content: string, finish?: string) =>
+  `data: ${
+    JSON.stringify({
+      id: "c",
+      object: "chat.completion.chunk",
+      choices: [{ index: 0, delta: { content }, ...(finish !== undefined ? { finish_reason: finish } : {}) }]
+    })
+  }\n\n`
+
+type Answer =
+  | { readonly _tag: "Response"; readonly status: number; readonly body: string; readonly truncated?: boolean }
+  | { readonly _tag: "Stream"; readonly pieces: Queue.Queue<string | undefined> }
+  | { readonly _tag: "Hang" }
+
+/** A transport that records each request and answers from a script; its time limits run on the Clock. */
+const fakeTransport = (script: Array<Answer>) => {
+  const sent: Array<MimoTransport.Request> = []
+  const encoder = new TextEncoder()
+  const answer = (request: MimoTransport.Request) =>
+    Effect.suspend(() => {
+      sent.push(request)
+      const next = script.shift() ?? { _tag: "Response", status: 200, body: completion }
+      return next._tag === "Hang"
+        ? Effect.never
+        : Effect.succeed(next)
+    }).pipe(
+      Effect.timeoutFail({ duration: request.timeout, onTimeout: () => MimoTransport.timeoutError(request.timeout) })
+    )
+  const service: MimoTransport.Service = {
+    send: (request) =>
+      Effect.flatMap(answer(request), (a): Effect.Effect<MimoTransport.Response> =>
+        a._tag === "Response"
+          ? Effect.succeed({ status: a.status, headers: Headers.empty, body: a.body, truncated: a.truncated })
+          : Effect.die("a stream answer to send")),
+    open: (request) =>
+      Effect.flatMap(answer(request), (a): Effect.Effect<MimoTransport.StreamResponse> => {
+        if (a._tag === "Response") {
+          return Effect.succeed({
+            status: a.status,
+            headers: Headers.empty,
+            body: a.body,
+            read: () => Effect.succeed(undefined)
+          })
+        }
+        if (a._tag !== "Stream") return Effect.die("unreachable")
+        let ended = false
+        return Effect.succeed({
+          status: 200,
+          headers: Headers.fromInput({ "content-type": "text/event-stream" }),
+          body: "",
+          read: (timeout) =>
+            ended ? Effect.succeed(undefined) : Queue.take(a.pieces).pipe(
+              Effect.map((piece) => {
+                if (piece === undefined) {
+                  ended = true
+                  return undefined
+                }
+                return [encoder.encode(piece)]
+              }),
+              Effect.timeoutFail({ duration: timeout, onTimeout: () => MimoTransport.timeoutError(timeout) })
+            )
+        })
+      })
+  }
+  return { sent, layer: Layer.succeed(MimoTransport.MimoTransport, service) }
+}
+
+const clientWith = (script: Array<Answer>, options: Partial<MimoClient.Options> = {}) =>
+  Effect.gen(function*() {
+    const fake = fakeTransport(script)
+    const mimo = yield* MimoClient.make({
+      apiKey: Redacted.make(key),
+      baseUrl: "https://api.example.test/v1",
+      retry: Schedule.stop,
+      ...options
+    }).pipe(Effect.provide(fake.layer))
+    return { mimo, sent: fake.sent }
+  })
+
+const failure = (exit: Exit.Exit<unknown, MimoError.MimoError>): MimoError.MimoError => {
+  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error(`expected a typed failure: ${String(exit)}`)
+  return exit.cause.error
+}
+
+const streamOf = () =>
+  Effect.map(Queue.unbounded<string | undefined>(), (pieces) => ({ _tag: "Stream" as const, pieces }))
+
+describe("MimoClient over a fake transport", () => {
+  it.effect("builds every request in one place: auth, content type, accept, request id, retry count, limits", () =>
+    Effect.gen(function*() {
+      const done = yield* streamOf()
+      yield* Queue.offerAll(done.pieces, [chunkEvent("x", "stop"), "data: [DONE]\n\n"])
+      const { mimo, sent } = yield* clientWith(
+        [
+          { _tag: "Response", status: 503, body: "{}" },
+          { _tag: "Response", status: 200, body: completion },
+          done,
+          { _tag: "Response", status: 200, body: `{"object":"list","data":[]}` }
+        ],
+        { retry: Schedule.recurs(1), timeout: "30 seconds", maxBodySize: 1000, headers: { "X-Team": "a" } }
+      )
+      yield* mimo.chat(hello, { headers: { "x-call": "1" } })
+      yield* Stream.runDrain(mimo.stream(hello))
+      yield* mimo.models()
+      expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual([
+        "POST https://api.example.test/v1/chat/completions",
+        "POST https://api.example.test/v1/chat/completions",
+        "POST https://api.example.test/v1/chat/completions",
+        "GET https://api.example.test/v1/models"
+      ])
+      const [first, retry, stream, models] = sent
+      expect(first.headers.authorization).toBe(`Bearer ${key}`)
+      expect(first.headers["content-type"]).toBe("application/json")
+      expect(first.headers["x-team"]).toBe("a")
+      expect(first.headers["x-call"]).toBe("1")
+      expect(first.headers[MimoClient.retryCountHeader]).toBeUndefined()
+      expect(retry.headers[MimoClient.retryCountHeader]).toBe("1")
+      expect(retry.headers[MimoClient.clientRequestIdHeader]).toBe(first.headers[MimoClient.clientRequestIdHeader])
+      expect(stream.headers.accept).toBe("text/event-stream")
+      expect(stream.headers[MimoClient.clientRequestIdHeader]).not.toBe(first.headers[MimoClient.clientRequestIdHeader])
+      expect(models.body).toBeUndefined()
+      for (const r of sent) {
+        expect(Duration.toMillis(r.timeout)).toBe(30_000)
+        expect(r.maxBodySize).toBe(1000)
+      }
+      expect(JSON.parse(first.body ?? "")).toMatchObject({ model: "mimo-v2-flash", stream: false })
+      expect(JSON.parse(stream.body ?? "")).toMatchObject({ stream: true })
+    }))
+
+  it.effect("the deadline cuts the attempt in flight: each attempt's limit is what is left of it", () =>
+    Effect.gen(function*() {
+      const { mimo, sent } = yield* clientWith([{ _tag: "Hang" }, { _tag: "Hang" }], {
+        timeout: "20 seconds",
+        deadline: "30 seconds",
+        retry: Schedule.spaced("1 second")
+      })
+      const fiber = yield* Effect.fork(mimo.chat(hello))
+      yield* TestClock.adjust("20 seconds") // the first attempt times out
+      yield* TestClock.adjust("1 second") // the wait, then the second attempt gets the 9 s left
+      yield* TestClock.adjust("9 seconds")
+      const error = failure(yield* Fiber.await(fiber))
+      expect(sent.map((r) => Duration.toMillis(r.timeout))).toEqual([20_000, 9_000])
+      expect(error._tag === "TransportError" && error.reason).toBe("Timeout")
+      expect(error.attempts).toBe(2)
+    }))
+
+  it.effect("to the first chunk the attempt's timeout applies (and it is retried); after it, the idle timeout", () =>
+    Effect.gen(function*() {
+      const stalled = yield* streamOf()
+      const slow = yield* streamOf()
+      const { mimo } = yield* clientWith([stalled, slow], {
+        timeout: "5 seconds",
+        idleTimeout: "60 seconds",
+        retry: Schedule.recurs(1)
+      })
+      const got: Array<string> = []
+      const fiber = yield* Effect.fork(
+        mimo.stream(hello).pipe(
+          Stream.runForEach((c) => Effect.sync(() => got.push(c.choices[0]?.delta?.content ?? "")))
+        )
+      )
+      yield* Queue.offer(stalled.pieces, ": a comment is no chunk\n\n")
+      yield* TestClock.adjust("5 seconds") // no first chunk within 5 s: retried
+      yield* Queue.offer(slow.pieces, chunkEvent("Hel"))
+      yield* TestClock.adjust("50 seconds")
+      yield* Queue.offer(slow.pieces, chunkEvent("lo"))
+      // Comments for 59 s after the last event are no progress...
+      for (let i = 0; i < 59; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* Queue.offer(slow.pieces, ": ping\n\n")
+      }
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      // ...and at 60 s the stream fails, keeping what it delivered.
+      yield* TestClock.adjust("1 second")
+      const error = failure(yield* Fiber.await(fiber))
+      expect(got).toEqual(["Hel", "lo"])
+      expect(error._tag === "TransportError" && error.reason).toBe("Timeout")
+      expect(error._tag === "TransportError" && error.received).toBe("Hello")
+      expect(error.message).toContain("idle timeout")
+      expect(error.attempts).toBe(2)
+    }))
+
+  it.effect("a 2xx body past the cap is a ResponseDecodeError, not retried", () =>
+    Effect.gen(function*() {
+      const { mimo, sent } = yield* clientWith([{ _tag: "Response", status: 200, body: "{\"id\":", truncated: true }], {
+        retry: RetryPolicy.defaultPolicy,
+        maxBodySize: 6
+      })
+      const error = failure(yield* Effect.exit(mimo.chat(hello)))
+      expect(error._tag).toBe("ResponseDecodeError")
+      expect(error.message).toContain("6-byte cap")
+      expect(sent).toHaveLength(1)
+    }))
+
+  it.effect("scrubs the key from server text before errors and retry events see it", () =>
+    Effect.gen(function*() {
+      const echo = JSON.stringify({ error: { code: "internal_error", message: `key was ${key}` } })
+      const events: Array<MimoClient.RetryEvent> = []
+      const { mimo } = yield* clientWith([{ _tag: "Response", status: 500, body: echo }, {
+        _tag: "Response",
+        status: 500,
+        body: echo
+      }], { retry: Schedule.recurs(1) })
+      const fiber = yield* Effect.fork(
+        mimo.chat(hello, { onRetry: (e) => Effect.sync(() => void events.push(e)) })
+      )
+      const error = failure(yield* Fiber.await(fiber))
+      expect(error.message).toBe(`key was ${Scrub.placeholder}`)
+      expect(events[0]?.error.message).toBe(`key was ${Scrub.placeholder}`)
+    }))
+
+  describe("retry notices (event: mimo.retry) in a stream reach onGatewayRetry, in order", () => {
+    const notice = (attempt: number) =>
+      ServerError.retryNoticeFrame({
+        attempt,
+        delay: Duration.millis(100 * attempt),
+        error: new MimoError.ServiceUnavailable({ message: `busy ${attempt}` })
+      })
+    /** Every way the SSE framing may vary: CRLF / CR line ends, comments, data before the event name. */
+    const body = [
+      ": keep-alive comment\n\n",
+      notice(1),
+      chunkEvent("1"),
+      notice(2).replace(/\n/g, "\r\n"),
+      `data: {"attempt":3,"delay_ms":300,"status":503,\ndata: "error":{"code":"service_unavailable","message":"busy 3"}}\nevent: mimo.retry\n\n`
+        .replace(/\n/g, "\r"),
+      "event: other\ndata: {\"attempt\":9}\n\n",
+      chunkEvent("2", "stop"),
+      notice(4),
+      "data: [DONE]\n\n"
+    ].join("")
+
+    const run = (pieces: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const stream = yield* streamOf()
+        yield* Queue.offerAll(stream.pieces, [...pieces, undefined])
+        const seen: Array<string> = []
+        const { mimo } = yield* clientWith([stream], {
+          onGatewayRetry: (e) => Effect.sync(() => void seen.push(`client ${e.attempt} ${e.error.message}`))
+        })
+        const chunks = yield* Stream.runCollect(
+          mimo.stream(hello, {
+            onGatewayRetry: (e) => Effect.sync(() => void seen.push(`call ${e.attempt}`))
+          })
+        )
+        return { seen, contents: Chunk.toArray(chunks).map((c) => c.choices[0]?.delta?.content) }
+      })
+
+    it.effect("finds every notice, and only those, while the chunks go on", () =>
+      Effect.gen(function*() {
+        const { contents, seen } = yield* run([body])
+        expect(contents).toEqual(["1", "2"])
+        expect(seen).toEqual([
+          "client 1 busy 1",
+          "call 1",
+          "client 2 busy 2",
+          "call 2",
+          "client 3 busy 3",
+          "call 3",
+          "client 4 busy 4",
+          "call 4"
+        ])
+      }))
+
+    it.effect.prop(
+      "the same notices and chunks however the body is split into network pieces",
+      [fc.uniqueArray(fc.integer({ min: 1, max: body.length - 1 }), { maxLength: 30 })],
+      ([cuts]) =>
+        Effect.gen(function*() {
+          const points = [0, ...[...cuts].sort((a, b) => a - b), body.length]
+          const { contents, seen } = yield* run(points.slice(1).map((end, i) => body.slice(points[i], end)))
+          expect(contents).toEqual(["1", "2"])
+          expect(seen.filter((s) => s.startsWith("call"))).toEqual(["call 1", "call 2", "call 3", "call 4"])
+        }),
+      { fastCheck: { numRuns: 50 } }
+    )
+  })
+})
+
+describe("Scrub", () => {
+  it("replaces a key in its raw, Bearer, URL-encoded and JSON-escaped forms, and base-URL secrets", () => {
+    const scrub = Scrub.make({
+      secrets: [Redacted.make("sk-a/b+c\"d")],
+      baseUrl: "https://user:pa%24%24word@host.test/v1?token=qs-123456"
+    })
+    expect(scrub("raw sk-a/b+c\"d, Bearer sk-a/b+c\"d")).toBe("raw [REDACTED], Bearer [REDACTED]")
+    expect(scrub(`enc ${encodeURIComponent("sk-a/b+c\"d")} json ${JSON.stringify("sk-a/b+c\"d")}`)).toBe(
+      "enc [REDACTED] json \"[REDACTED]\""
+    )
+    expect(scrub("https://user:pa%24%24word@host.test/v1?token=qs-123456")).not.toContain("pa%24%24word")
+    expect(scrub("the password pa$$word and qs-123456")).toBe("the password [REDACTED] and [REDACTED]")
+    expect(scrub("nothing here")).toBe("nothing here")
+  })
+
+  it("scrubs every text field of an error, keeping its class", () => {
+    const scrub = Scrub.make({ secrets: ["sk-secret-123"] })
+    const error = Scrub.error(
+      scrub,
+      new MimoError.UnknownApiError({ status: 502, message: "sk-secret-123", body: "<p>sk-secret-123</p>" })
+    )
+    expect(error).toBeInstanceOf(MimoError.UnknownApiError)
+    expect(error.message).toBe("[REDACTED]")
+    expect(error.body).toBe("<p>[REDACTED]</p>")
+    const untouched = new MimoError.NotFound({ message: "no such model" })
+    expect(Scrub.error(scrub, untouched)).toBe(untouched)
+  })
+})
