@@ -73,6 +73,15 @@ const server = Effect.acquireRelease(
             res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
             res.write(`{"partial":`)
             return setTimeout(() => res.destroy(), 20)
+          case "/v1/sse": {
+            res.writeHead(200, { "content-type": "text/event-stream", "x-request-id": "req_sse" })
+            res.write("data: 1\n\n")
+            setTimeout(() => res.write("data: 2\n\n"), 10)
+            return setTimeout(() => res.end("data: 3\n\n"), 20)
+          }
+          case "/v1/sse-hold":
+            res.writeHead(200, { "content-type": "text/event-stream" })
+            return res.write("data: 1\n\n")
           case "/v1/hang":
           default:
             return // never answers
@@ -233,6 +242,79 @@ describe("NodeMimoTransport (real clock)", () => {
       )
       expect(Exit.isFailure(exit) && exit.cause._tag).toBe("Fail")
       expect(srv.seen).toHaveLength(0)
+    }))
+})
+
+const text = (pieces: ReadonlyArray<Uint8Array>) => pieces.map((p) => Buffer.from(p).toString("utf8")).join("")
+
+describe("NodeMimoTransport.open (real clock)", () => {
+  it.scopedLive("answers at the head, then hands the body over in pieces until its end", () =>
+    Effect.gen(function*() {
+      const srv = yield* server
+      const transport = NodeMimoTransport.make(yield* agent())
+      const response = yield* transport.open(request(`${srv.origin}/v1/sse`))
+      expect(response.status).toBe(200)
+      expect(response.headers["x-request-id"]).toBe("req_sse")
+      let body = ""
+      for (;;) {
+        const pieces = yield* response.read(Duration.seconds(5))
+        if (pieces === undefined) break
+        body += text(pieces)
+      }
+      expect(body).toBe("data: 1\n\ndata: 2\n\ndata: 3\n\n")
+      expect(yield* response.read(Duration.seconds(5))).toBeUndefined()
+      expect(srv.seen[0].headers.authorization).toBe("Bearer sk-secret")
+    }).pipe(Effect.scoped))
+
+  it.scopedLive("an error status comes with the start of its body, and nothing to read", () =>
+    Effect.gen(function*() {
+      const srv = yield* server
+      const transport = NodeMimoTransport.make(yield* agent())
+      const limited = yield* transport.open(request(`${srv.origin}/v1/429`))
+      expect(limited.status).toBe(429)
+      expect(limited.body).toContain("slow down")
+      expect(yield* limited.read(Duration.seconds(1))).toBeUndefined()
+      const huge = yield* transport.open(request(`${srv.origin}/v1/huge-error`))
+      expect(huge.body.length).toBe(MimoTransport.maxErrorBody)
+      expect(yield* waitUntil(() => srv.closed() === 1)).toBe(true)
+    }).pipe(Effect.scoped))
+
+  it.scopedLive("the head's time limit and a read's time limit are Timeouts; each aborts or leaves the request", () =>
+    Effect.gen(function*() {
+      const srv = yield* server
+      const transport = NodeMimoTransport.make(yield* agent())
+      const head = yield* Effect.flip(
+        Effect.scoped(transport.open(request(`${srv.origin}/v1/hang`, { timeout: Duration.millis(100) })))
+      )
+      expect(head).toStrictEqual(MimoTransport.timeoutError(Duration.millis(100)))
+      expect(yield* waitUntil(() => srv.closed() === 1)).toBe(true)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const response = yield* transport.open(request(`${srv.origin}/v1/sse-hold`))
+        expect(text((yield* response.read(Duration.seconds(5))) ?? [])).toBe("data: 1\n\n")
+        const idle = yield* Effect.flip(response.read(Duration.millis(100)))
+        expect(idle.reason).toBe("Timeout")
+      }))
+    }))
+
+  it.scopedLive("a scope closed early: drained briefly after a success, then aborted; aborted at once after a failure", () =>
+    Effect.gen(function*() {
+      const srv = yield* server
+      const transport = NodeMimoTransport.make(yield* agent())
+      // Success: the held connection is given 500 ms to end, then aborted.
+      const started = Date.now()
+      yield* Effect.scoped(
+        Effect.flatMap(transport.open(request(`${srv.origin}/v1/sse-hold`)), (r) => r.read(Duration.seconds(5)))
+      )
+      expect(Date.now() - started).toBeLessThan(400)
+      expect(yield* waitUntil(() => srv.closed() === 1, 3000)).toBe(true)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450)
+      // Failure: aborted at once.
+      const failedAt = Date.now()
+      yield* Effect.exit(
+        Effect.scoped(Effect.zipRight(transport.open(request(`${srv.origin}/v1/sse-hold`)), Effect.fail("stop")))
+      )
+      expect(yield* waitUntil(() => srv.closed() === 2, 3000)).toBe(true)
+      expect(Date.now() - failedAt).toBeLessThan(400)
     }))
 })
 
