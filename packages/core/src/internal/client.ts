@@ -66,12 +66,15 @@ const formatError = (e: ParseResult.ParseError): string =>
 const safely = <A>(
   fast: (u: unknown) => Either.Either<A, ParseResult.ParseError>
 ) =>
-(u: unknown): Either.Either<A, string> =>
+(u: unknown, size: number): Either.Either<A, string> =>
   Json.guarded(
     () => {
       // Checked first, whatever the guard says: a deep value in an unknown field would pass it, and crash
-      // whoever formats or re-encodes the response later.
-      if (Json.tooDeep(u)) return Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
+      // whoever formats or re-encodes the response later. A text of `size` characters nests at most
+      // `size / 2` deep: the walk is only needed for long ones (not for the common stream chunk).
+      if (Json.mayBeTooDeep(size) && Json.tooDeep(u)) {
+        return Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
+      }
       const decoded = fast(u)
       return Either.isRight(decoded) ? Either.right(decoded.right) : Either.left(formatError(decoded.left))
     },
@@ -81,8 +84,8 @@ const safely = <A>(
 const decodeResponse = safely(ChatCompletion.decodeResponseFast)
 const decodeChunk = safely(ChatCompletion.decodeChunkFast)
 const decodeModelsEither = ParseResult.decodeUnknownEither(Model.ModelList, { onExcessProperty: "preserve" })
-const decodeModels = (u: unknown): Either.Either<Model.ModelList, string> =>
-  Json.tooDeep(u)
+const decodeModels = (u: unknown, size: number): Either.Either<Model.ModelList, string> =>
+  Json.mayBeTooDeep(size) && Json.tooDeep(u)
     ? Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
     : Json.guarded(
       () =>
@@ -371,7 +374,7 @@ export const make = (
      */
     const readJson = <A>(
       response: MimoTransport.Response,
-      decode: (u: unknown) => Either.Either<A, string>
+      decode: (u: unknown, size: number) => Either.Either<A, string>
     ): Effect.Effect<A, MimoError.MimoError> => {
       if (response.truncated === true) {
         return Effect.fail(
@@ -396,7 +399,7 @@ export const make = (
           )
         )
       }
-      const decoded = decode(json)
+      const decoded = decode(json, response.body.length)
       if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
       const envelope = ErrorResponse.decodeChunkError(json, requestIdFrom(response.headers))
       if (Option.isSome(envelope)) return Effect.fail(envelope.value)
@@ -489,7 +492,7 @@ export const make = (
       url: string,
       headers: Record<string, string>,
       body: string | undefined,
-      decode: (u: unknown) => Either.Either<A, string>,
+      decode: (u: unknown, size: number) => Either.Either<A, string>,
       ctx: CallContext,
       call: Client.CallOptions | undefined,
       timeout: Duration.Duration

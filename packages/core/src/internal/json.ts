@@ -11,8 +11,19 @@
  *   depth without recursion before anything recursive sees the value.
  */
 
-/** The deepest nesting a decoded response may have (a chat answer needs about 8). */
-export const maxDepth = 64
+/**
+ * The deepest nesting a decoded response may have (a chat answer needs about 8; a recursive decoder or
+ * formatter is safe far deeper than this).
+ */
+export const maxDepth = 512
+
+/**
+ * Whether a JSON text of `size` characters can nest deeper than {@link maxDepth} (each level takes at least
+ * two characters): when not, {@link tooDeep} need not walk it.
+ *
+ * @internal
+ */
+export const mayBeTooDeep = (size: number): boolean => size > 2 * maxDepth
 
 function dropProto(this: unknown, key: string, value: unknown): unknown {
   return key === "__proto__" ? undefined : value
@@ -23,8 +34,14 @@ function dropProto(this: unknown, key: string, value: unknown): unknown {
  *
  * @internal
  */
-export const parse = (text: string): unknown =>
-  text.indexOf("proto") !== -1 || text.indexOf("\\u") !== -1 ? JSON.parse(text, dropProto) : JSON.parse(text)
+export const parse = (text: string): unknown => mayHoldProto(text) ? JSON.parse(text, dropProto) : JSON.parse(text)
+
+/** `\u` escapes of the letters of `__proto__` (`_` 5f, `o` 6f, `p` 70, `r` 72, `t` 74). */
+const escapedProtoLetter = /\\u00(?:5[fF]|6[fF]|7[024])/
+
+/** Whether a JSON text may spell a `__proto__` key, plainly or with escapes (CJK escapes do not count). */
+const mayHoldProto = (text: string): boolean =>
+  text.indexOf("proto") !== -1 || (text.indexOf("\\u00") !== -1 && escapedProtoLetter.test(text))
 
 /**
  * Whether a parsed value nests deeper than `max` (arrays and objects), checked with an explicit stack.

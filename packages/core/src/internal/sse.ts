@@ -107,7 +107,8 @@ export const makeFramer = (
 
 /** @internal */
 export interface ChunkReaderOptions<A> {
-  readonly decode: (u: unknown) => Either.Either<A, string>
+  /** Decodes parsed JSON (`size`: the length of its text). */
+  readonly decode: (u: unknown, size: number) => Either.Either<A, string>
   readonly chunkError: (u: unknown) => Option.Option<MimoError.ApiError | MimoError.UnknownApiError>
   /** The text a chunk adds (kept, so that a later failure says what was delivered). */
   readonly text: (a: A) => string
@@ -199,7 +200,7 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
           return error.value
         }
       }
-      const decoded = options.decode(json)
+      const decoded = options.decode(json, data.length)
       if (Either.isLeft(decoded)) {
         pending.length = 0
         return new MimoError.ResponseDecodeError({
