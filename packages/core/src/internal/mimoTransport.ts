@@ -9,7 +9,7 @@ import * as Stream from "effect/Stream"
 import * as MimoError from "../MimoError.js"
 import type * as MimoTransport from "../MimoTransport.js"
 import { maxScan, readPrefix } from "./errorResponse.js"
-import * as Transport from "./transport.js"
+import * as TransportError from "./transportError.js"
 
 /** @internal */
 export const maxErrorBody = maxScan
@@ -24,8 +24,8 @@ export const timeoutError = (timeout: Duration.Duration): MimoError.TransportErr
 /** @internal */
 export const fromCause = (cause: unknown, stage: "request" | "response"): MimoError.TransportError =>
   stage === "request"
-    ? Transport.fromCause(cause, "request failed")
-    : Transport.fromCause(cause, "response failed", "ConnectionReset")
+    ? TransportError.fromCause(cause, "request failed")
+    : TransportError.fromCause(cause, "response failed", "ConnectionReset")
 
 /**
  * A transport request as an `HttpClientRequest` (the body's content type from its headers, JSON by default).
@@ -68,7 +68,7 @@ const readCapped = (
           return true
         })
       ),
-      Effect.mapError((e) => Transport.fromHttpClientError(e, "ConnectionReset")),
+      Effect.mapError((e) => TransportError.fromHttpClientError(e, "ConnectionReset")),
       Effect.map(() => {
         const out = new Uint8Array(size)
         let offset = 0
@@ -91,7 +91,7 @@ export const fromHttpClient = (client: HttpClient.HttpClient): MimoTransport.Ser
   return {
     send: (request) =>
       http.execute(toHttpClientRequest(request)).pipe(
-        Effect.mapError((e) => Transport.fromHttpClientError(e)),
+        Effect.mapError((e) => TransportError.fromHttpClientError(e)),
         Effect.flatMap((response) => {
           const body = isOk(response.status)
             ? readCapped(response, request.maxBodySize ?? defaultMaxBodySize)
@@ -107,7 +107,7 @@ export const fromHttpClient = (client: HttpClient.HttpClient): MimoTransport.Ser
       ),
     open: (request) =>
       scoped.execute(toHttpClientRequest(request)).pipe(
-        Effect.mapError((e) => Transport.fromHttpClientError(e)),
+        Effect.mapError((e) => TransportError.fromHttpClientError(e)),
         Effect.flatMap((response) => {
           if (!isOk(response.status)) {
             return Effect.map(readPrefix(response.stream, maxErrorBody), (body): MimoTransport.StreamResponse => ({
@@ -127,7 +127,7 @@ export const fromHttpClient = (client: HttpClient.HttpClient): MimoTransport.Ser
                     ended = true
                     return Effect.succeed(undefined)
                   }
-                  return Effect.fail(Transport.fromHttpClientError(e.value, "ConnectionReset"))
+                  return Effect.fail(TransportError.fromHttpClientError(e.value, "ConnectionReset"))
                 }),
                 Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutError(timeout) })
               )

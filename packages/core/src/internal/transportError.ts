@@ -86,14 +86,3 @@ export const fromHttpClientError = (
     error._tag === "RequestError" ? `request failed (${error.reason})` : `response failed (${error.reason})`,
     fallback
   )
-
-/**
- * A body that fails after a stream has started is a cut stream, whatever the
- * socket error underneath (reset, closed, terminated).
- *
- * @internal
- */
-export const streamCut = (error: HttpClientError.HttpClientError): MimoError.TransportError => {
-  const e = fromHttpClientError(error)
-  return new MimoError.TransportError({ reason: "StreamCut", message: `stream cut: ${e.message}` })
-}
