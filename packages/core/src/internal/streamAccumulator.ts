@@ -32,9 +32,7 @@ class Appended<A> {
     return new Appended(copy, this.length + 1)
   }
   appendAll(items: ReadonlyArray<A>): Appended<A> {
-    let out: Appended<A> = this
-    for (const item of items) out = out.append(item)
-    return out
+    return items.reduce((out: Appended<A>, item) => out.append(item), this)
   }
   toArray(): ReadonlyArray<A> {
     return this.items.length === this.length ? this.items.slice() : this.items.slice(0, this.length)
