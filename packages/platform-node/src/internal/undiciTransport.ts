@@ -225,8 +225,8 @@ class StreamExchange implements Undici.Dispatcher.DispatchHandler {
   release(drain: boolean): void {
     if (this.released) return
     this.released = true
-    this.settleHead(Effect.fail(MimoTransport.fromCause(aborted, "request")))
-    this.wake(Effect.succeed(undefined))
+    if (this.head !== undefined) this.settleHead(Effect.fail(MimoTransport.fromCause(aborted, "request")))
+    if (this.waiter !== undefined) this.wake(Effect.succeed(undefined))
     this.queue = []
     this.queued = 0
     if (this.ended || this.failure !== undefined) return
