@@ -138,7 +138,10 @@ export interface Options {
    * A larger one fails with `ResponseDecodeError` and is read no further.
    */
   readonly maxBodySize?: number | undefined
-  /** The largest SSE event (or single line) a stream accepts, in characters (default 8 MiB). */
+  /**
+   * The largest SSE event (or single line) a stream accepts, in characters (default 8 MiB). A larger one fails
+   * the stream with `ResponseDecodeError` and is read no further.
+   */
   readonly maxEventSize?: number | undefined
   /**
    * The level of the client's own log lines: each failed attempt that is retried, and the call's final
@@ -373,7 +376,8 @@ export const layer = (options: Options): Layer.Layer<MimoClient, never, MimoTran
  * `https://api.xiaomimimo.com/v1`), `MIMO_AUTH_HEADER` (`authorization` or
  * `api-key`), `MIMO_TIMEOUT` (a duration such as `30 seconds`),
  * `MIMO_IDLE_TIMEOUT` (default 2 minutes), `MIMO_DEADLINE` (default none),
- * `MIMO_MAX_BODY_SIZE` (bytes, default 32 MiB), `MIMO_LOG_LEVEL` (default `Debug`).
+ * `MIMO_MAX_BODY_SIZE` (bytes, default 32 MiB), `MIMO_MAX_EVENT_SIZE` (characters, default 8 MiB),
+ * `MIMO_LOG_LEVEL` (default `Debug`).
  *
  * @example
  * ```ts
@@ -405,6 +409,13 @@ export const config: Config.Config<Options> = Config.all({
   maxBodySize: Config.integer("MIMO_MAX_BODY_SIZE").pipe(
     Config.validate({ message: "MIMO_MAX_BODY_SIZE must be a positive number of bytes", validation: (n) => n > 0 }),
     Config.withDefault(internal.defaultMaxBodySize)
+  ),
+  maxEventSize: Config.integer("MIMO_MAX_EVENT_SIZE").pipe(
+    Config.validate({
+      message: "MIMO_MAX_EVENT_SIZE must be a positive number of characters",
+      validation: (n) => n > 0
+    }),
+    Config.withDefault(internal.defaultMaxEventSize)
   ),
   logLevel: Config.logLevel("MIMO_LOG_LEVEL").pipe(Config.withDefault(internal.defaultLogLevel))
 })

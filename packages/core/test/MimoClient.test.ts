@@ -214,6 +214,27 @@ describe("MimoClient over a fake transport", () => {
       expect(error.attempts).toBe(2)
     }))
 
+  it.effect("a slow consumer is not an idle server: the time it spends on a chunk does not count", () =>
+    Effect.gen(function*() {
+      const stream = yield* streamOf()
+      const { mimo } = yield* clientWith([stream], { idleTimeout: "60 seconds" })
+      yield* Queue.offerAll(stream.pieces, [
+        chunkEvent("a"),
+        chunkEvent("b"),
+        chunkEvent("c", "stop"),
+        "data: [DONE]\n\n"
+      ])
+      const fiber = yield* Effect.fork(
+        mimo.stream(hello).pipe(
+          Stream.rechunk(1),
+          Stream.mapEffect((c) => Effect.as(Effect.sleep("90 seconds"), c.choices[0]?.delta?.content)),
+          Stream.runCollect
+        )
+      )
+      for (let i = 0; i < 4; i++) yield* TestClock.adjust("90 seconds")
+      expect(Chunk.toArray(yield* Fiber.join(fiber))).toEqual(["a", "b", "c"])
+    }))
+
   it.effect("a 2xx body past the cap is a ResponseDecodeError, not retried", () =>
     Effect.gen(function*() {
       const { mimo, sent } = yield* clientWith([{ _tag: "Response", status: 200, body: "{\"id\":", truncated: true }], {

@@ -662,6 +662,8 @@ export const make = (
         /** Until when the next event may come: the attempt's end before the first chunk, then the idle limit. */
         let progressBy = attemptEnd
         let events = 0
+        /** Chunks were handed to the consumer since the last read. */
+        let emitted = false
         let finished = false
         let pending: MimoError.MimoError | undefined = undefined
         const callEnd = ctx.deadlineAt ?? Infinity
@@ -708,6 +710,11 @@ export const make = (
             }
             if (finished) return Effect.fail(Option.none())
             const now = clock.unsafeCurrentTimeMillis()
+            if (emitted) {
+              // The time the consumer spent on what it got is not the server's silence.
+              emitted = false
+              progressBy = Math.max(progressBy, now + idleTimeoutMs)
+            }
             const wait = Math.min(progressBy, callEnd) - now
             if (wait <= 0) return failed(timedOut(now))
             return Effect.matchEffect(response.read(Duration.millis(wait)), {
@@ -720,7 +727,10 @@ export const make = (
                   events = reader.events
                   if (!first || out.length > 0) progressBy = clock.unsafeCurrentTimeMillis() + idleTimeoutMs
                 }
-                if (out.length > 0) first = false
+                if (out.length > 0) {
+                  first = false
+                  emitted = true
+                }
                 if (error !== undefined) {
                   const typed = error._tag === "TransportError" && !first
                     ? new MimoError.TransportError({
