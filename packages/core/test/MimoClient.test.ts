@@ -235,6 +235,32 @@ describe("MimoClient over a fake transport", () => {
       expect(Chunk.toArray(yield* Fiber.join(fiber))).toEqual(["a", "b", "c"])
     }))
 
+  it.effect("speech is validated on the caller's own fields and built once; the built request is what is sent", () =>
+    Effect.gen(function*() {
+      const audio = JSON.stringify({
+        id: "r",
+        object: "chat.completion",
+        choices: [{
+          index: 0,
+          finish_reason: "stop",
+          message: { role: "assistant", content: "", audio: { data: "UklGRg==" } }
+        }]
+      })
+      const { mimo, sent } = yield* clientWith([{ _tag: "Response", status: 200, body: audio }])
+      const clone = failure(yield* Effect.exit(mimo.speech({ model: "mimo-v2.5-tts-voiceclone", text: "hi" })))
+      expect(clone._tag === "ValidationError" && clone.field).toBe("voice")
+      expect(clone.attempts).toBe(0)
+      expect(sent).toHaveLength(0)
+      const speech = yield* mimo.speech({ text: "Hello", instructions: "Warmly.", voice: "Mia", format: "mp3" })
+      expect(speech.format).toBe("mp3")
+      expect(Array.from(speech.audio.slice(0, 4))).toEqual([0x52, 0x49, 0x46, 0x46])
+      expect(JSON.parse(sent[0]!.body ?? "")).toMatchObject({
+        model: "mimo-v2.5-tts",
+        messages: [{ role: "user", content: "Warmly." }, { role: "assistant", content: "Hello" }],
+        audio: { format: "mp3", voice: "Mia" }
+      })
+    }))
+
   it.effect("a 2xx body past the cap is a ResponseDecodeError, not retried", () =>
     Effect.gen(function*() {
       const { mimo, sent } = yield* clientWith([{ _tag: "Response", status: 200, body: "{\"id\":", truncated: true }], {

@@ -511,13 +511,15 @@ export const make = (
       })
     }
 
-    const chat = (
-      request: ChatCompletion.Request,
-      call?: Client.CallOptions
+    /** A chat call of a request validated (and, for speech, built) once, before any attempt. */
+    const sendChat = (
+      validated: Effect.Effect<ChatCompletion.Request, MimoError.ValidationError>,
+      model: string,
+      call: Client.CallOptions | undefined
     ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> => {
-      const { ctx, timeout } = resolveCall("chat", request.model, call)
+      const { ctx, timeout } = resolveCall("chat", model, call)
       // A flatMap chain rather than `Effect.gen`: this is the hot path (apps/bench).
-      const send = Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
+      const send = Effect.flatMap(validated, (valid) => {
         const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: false }))
         return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
       })
@@ -527,9 +529,15 @@ export const make = (
       return checked.pipe(
         Effect.mapError(finalize(ctx)),
         Effect.tapError(onFinalFailure(ctx)),
-        withSpan("MimoClient.chat", { "mimo.model": request.model })
+        withSpan("MimoClient.chat", { "mimo.model": model })
       )
     }
+
+    const chat = (
+      request: ChatCompletion.Request,
+      call?: Client.CallOptions
+    ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> =>
+      sendChat(Validation.validateChatRequest(request, profile), request.model, call)
 
     const stream = (
       request: ChatCompletion.Request,
@@ -804,41 +812,49 @@ export const make = (
       )
     }
 
+    // Speech is validated on the caller's own fields (`voice`, `instructions`, `text`, ...) and built once by
+    // `Validation.validateSpeechRequest`; the built request is sent as it is (not validated again).
     const speech = (
       input: ChatCompletion.SpeechInput,
       call?: Client.CallOptions
     ): Effect.Effect<Client.Speech, MimoError.MimoError> =>
       Effect.suspend(() => {
-        const request = ChatCompletion.speechRequest(input)
-        return Effect.flatMap(chat(request, call), (response) => {
-          const data = response.choices[0]?.message?.audio?.data
-          if (typeof data !== "string" || data === "") {
-            return Effect.fail(
-              new MimoError.ResponseDecodeError({
-                status: 200,
-                message: "the response holds no audio (choices[0].message.audio.data)",
-                body: "",
-                ...(typeof response.id === "string" ? { requestId: response.id } : {})
-              })
-            )
-          }
-          return Either.match(Encoding.decodeBase64(data), {
-            onLeft: (e) =>
-              Effect.fail(
+        const built: { request?: ChatCompletion.Request } = {}
+        const validated = Effect.tap(Validation.validateSpeechRequest(input, profile), (request) => {
+          built.request = request
+        })
+        return Effect.flatMap(
+          sendChat(validated, input.model ?? ChatCompletion.defaultSpeechModel, call),
+          (response) => {
+            const data = response.choices[0]?.message?.audio?.data
+            if (typeof data !== "string" || data === "") {
+              return Effect.fail(
                 new MimoError.ResponseDecodeError({
                   status: 200,
-                  message: `audio data is not base64: ${e.message}`,
-                  body: excerpt(data, 64)
+                  message: "the response holds no audio (choices[0].message.audio.data)",
+                  body: "",
+                  ...(typeof response.id === "string" ? { requestId: response.id } : {})
                 })
-              ),
-            onRight: (audio) =>
-              Effect.succeed<Client.Speech>({
-                audio,
-                format: request.audio?.format ?? "wav",
-                response
-              })
-          })
-        })
+              )
+            }
+            return Either.match(Encoding.decodeBase64(data), {
+              onLeft: (e) =>
+                Effect.fail(
+                  new MimoError.ResponseDecodeError({
+                    status: 200,
+                    message: `audio data is not base64: ${e.message}`,
+                    body: excerpt(data, 64)
+                  })
+                ),
+              onRight: (audio) =>
+                Effect.succeed<Client.Speech>({
+                  audio,
+                  format: built.request?.audio?.format ?? "wav",
+                  response
+                })
+            })
+          }
+        )
       }).pipe(withSpan("MimoClient.speech", undefined))
 
     const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> => {
