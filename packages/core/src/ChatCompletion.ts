@@ -11,9 +11,10 @@
  *   `object` or `type` values are plain strings, not failures.
  * - `decodeChunkFast` is the hot path for streams: it checks the chunk against
  *   the Schema without rebuilding it and hands the parsed JSON object back.
- * - `text` reads the answer; `speechRequest` builds the TTS request of §5.
- *   Folding a stream of chunks into a `Response` is `StreamAccumulator`'s
- *   (`emptyAccumulator` / `accumulateChunk` / `toResponse` here are the same).
+ * - `text` reads the answer. Building the TTS request of §5 is `Speech`'s
+ *   (`SpeechInput` / `speechRequest` here are the same), and folding a stream
+ *   of chunks into a `Response` is `StreamAccumulator`'s (`emptyAccumulator` /
+ *   `accumulateChunk` / `toResponse` here are the same).
  *
  * @since 0.1.0
  */
@@ -21,8 +22,10 @@ import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { AudioFormat as AudioFormatSchema } from "./internal/audioFormat.js"
 import { isTextChunk } from "./internal/chunkGuard.js"
 import { isTextResponse } from "./internal/responseGuard.js"
+import * as Speech from "./Speech.js"
 import * as StreamAccumulator from "./StreamAccumulator.js"
 
 // -----------------------------------------------------------------------------
@@ -599,7 +602,7 @@ export type ResponseFormat = typeof ResponseFormat.Type
  * @since 0.1.0
  * @category request
  */
-export const AudioFormat = Schema.Literal("wav", "mp3", "pcm", "pcm16")
+export const AudioFormat: typeof AudioFormatSchema = AudioFormatSchema
 
 /**
  * @since 0.1.0
@@ -1356,19 +1359,8 @@ export const accumulate: (chunks: Iterable<Chunk>) => Response = StreamAccumulat
 // -----------------------------------------------------------------------------
 
 /**
- * A text-to-speech request, in plain terms; `speechRequest` turns it into the
- * chat request of §5.
- *
- * - `model`: default `mimo-v2.5-tts`.
- * - `text`: what to say (the assistant message). May be `""` only for
- *   voicedesign with `optimizeTextPreview`, which writes the text itself.
- * - `style`: a style put at the start of the text: `(style)` for v2.5 models
- *   (e.g. `"whispering"`, `"sing"` on mimo-v2.5-tts), `<style>…</style>` for
- *   mimo-v2-tts. voicedesign does not support it.
- * - `instructions`: plain-language directions (the user message); for
- *   voicedesign, the description of the voice (required).
- * - `voice`: a preset voice, or for voiceclone the base64 sample (required).
- * - `format`: `wav` (default), `mp3`, `pcm`, `pcm16`.
+ * A text-to-speech request, in plain terms (`Speech.Input`, whose module
+ * documents its fields); `speechRequest` turns it into the chat request of §5.
  *
  * @example
  * ```ts
@@ -1380,26 +1372,16 @@ export const accumulate: (chunks: Iterable<Chunk>) => Response = StreamAccumulat
  * @since 0.1.0
  * @category speech
  */
-export const SpeechInput = Schema.Struct({
-  model: Schema.optional(Schema.String),
-  text: Schema.String,
-  style: Schema.optional(Schema.String),
-  instructions: Schema.optional(Schema.String),
-  voice: Schema.optional(Schema.String),
-  format: Schema.optional(AudioFormat),
-  optimizeTextPreview: Schema.optional(Schema.Boolean),
-  stream: Schema.optional(Schema.Boolean),
-  maxCompletionTokens: Schema.optional(Schema.Number)
-}).annotations({ identifier: "SpeechInput" })
+export const SpeechInput: typeof Speech.Input = Speech.Input
 
 /**
  * @since 0.1.0
  * @category speech
  */
-export type SpeechInput = typeof SpeechInput.Type
+export type SpeechInput = Speech.Input
 
 /**
- * The default TTS model of `speechRequest`.
+ * The default TTS model of `speechRequest` (`Speech.defaultModel`).
  *
  * @example
  * ```ts
@@ -1411,14 +1393,12 @@ export type SpeechInput = typeof SpeechInput.Type
  * @since 0.1.0
  * @category speech
  */
-export const defaultSpeechModel = "mimo-v2.5-tts"
+export const defaultSpeechModel: string = Speech.defaultModel
 
 /**
- * Builds the chat request for text-to-speech (§5): the optional
- * `instructions` as a user message, the (styled) text as an assistant
- * message, and `audio: {format, voice, optimize_text_preview}`. The audio
- * comes back base64-encoded in `choices[0].message.audio.data`. Check the
- * result with `Validation.validateSpeechRequest` (or `validateChatRequest`).
+ * Builds the chat request for text-to-speech (§5) (`Speech.toRequest`).
+ * Check the result with `Validation.validateSpeechRequest` (which validates
+ * the input's own fields, then builds it with this function).
  *
  * @example
  * ```ts
@@ -1438,30 +1418,4 @@ export const defaultSpeechModel = "mimo-v2.5-tts"
  * @since 0.1.0
  * @category speech
  */
-export const speechRequest = (input: SpeechInput): Request => {
-  const model = input.model ?? defaultSpeechModel
-  const style = input.style?.trim()
-  const spoken = style === undefined || style === "" ?
-    input.text :
-    model === "mimo-v2-tts" ?
-    `<style>${style}</style>${input.text}` :
-    `(${style})${input.text}`
-  const messages: Array<Message> = []
-  if (input.instructions !== undefined) messages.push({ role: "user", content: input.instructions })
-  if (spoken !== "") messages.push({ role: "assistant", content: spoken })
-  const audio: { format?: AudioFormat; voice?: string; optimize_text_preview?: boolean } = {}
-  if (input.format !== undefined) audio.format = input.format
-  if (input.voice !== undefined) audio.voice = input.voice
-  if (input.optimizeTextPreview !== undefined) audio.optimize_text_preview = input.optimizeTextPreview
-  const request: {
-    model: string
-    messages: ReadonlyArray<Message>
-    audio?: AudioOptions
-    stream?: boolean
-    max_completion_tokens?: number
-  } = { model, messages }
-  if (Object.keys(audio).length > 0) request.audio = audio
-  if (input.stream !== undefined) request.stream = input.stream
-  if (input.maxCompletionTokens !== undefined) request.max_completion_tokens = input.maxCompletionTokens
-  return request
-}
+export const speechRequest: (input: SpeechInput) => Request = Speech.toRequest

@@ -25,6 +25,13 @@ export * as MimoError from "./MimoError.js"
 export * as ChatCompletion from "./ChatCompletion.js"
 
 /**
+ * Text-to-speech in plain terms: the input, and the chat request it is built into.
+ *
+ * @since 0.1.0
+ */
+export * as Speech from "./Speech.js"
+
+/**
  * Folding a stream's chunks into the `Response` they amount to (linear in the stream's length).
  *
  * @since 0.1.0
