@@ -563,7 +563,7 @@ export const make = (
               Scope.extend(scope),
               Effect.flatMap((response) => {
                 if (!isOk(response.status)) return failWith(response)
-                const notSse = mediaType(response.headers, "content-type")
+                const contentType = mediaType(response.headers, "content-type")
                 const encoding = mediaType(response.headers, "content-encoding")
                 if (encoding !== "" && encoding !== "identity") {
                   return Effect.fail(
@@ -577,8 +577,8 @@ export const make = (
                     )
                   )
                 }
-                if (notSse !== "" && notSse !== "text/event-stream") {
-                  return notEventStream(response, notSse, attemptEnd, clock)
+                if (contentType !== "" && contentType !== "text/event-stream") {
+                  return notEventStream(response, contentType, attemptEnd, clock)
                 }
                 return firstChunks(response, attemptEnd, limit, clock, scope)
               }),
