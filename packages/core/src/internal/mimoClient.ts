@@ -66,20 +66,23 @@ const formatError = (e: ParseResult.ParseError): string =>
 const safely = <A>(
   fast: (u: unknown) => Either.Either<A, ParseResult.ParseError>
 ) =>
-(u: unknown, size: number): Either.Either<A, string> =>
-  Json.guarded(
-    () => {
-      // Checked first, whatever the guard says: a deep value in an unknown field would pass it, and crash
-      // whoever formats or re-encodes the response later. A text of `size` characters nests at most
-      // `size / 2` deep: the walk is only needed for long ones (not for the common stream chunk).
-      if (Json.mayBeTooDeep(size) && Json.tooDeep(u)) {
-        return Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
-      }
-      const decoded = fast(u)
-      return Either.isRight(decoded) ? Either.right(decoded.right) : Either.left(formatError(decoded.left))
-    },
-    (m) => Either.left(m)
-  )
+(u: unknown, size: number): Either.Either<A, string> => {
+  // Checked first, whatever the guard says: a deep value in an unknown field would pass it, and crash
+  // whoever formats or re-encodes the response later. A text of `size` characters nests at most
+  // `size / 2` deep: the walk is only needed for long ones (not for the common stream chunk).
+  if (Json.mayBeTooDeep(size) && Json.tooDeep(u)) {
+    return Either.left(`the value nests deeper than ${Json.maxDepth} levels`)
+  }
+  // No closure on the hot path (one per chunk): the guard is inline.
+  let decoded: Either.Either<A, ParseResult.ParseError>
+  try {
+    decoded = fast(u)
+  } catch (e) {
+    if (e instanceof RangeError) return Either.left(`the value is too deeply nested to decode (${e.message})`)
+    throw e
+  }
+  return Either.isRight(decoded) ? Either.right(decoded.right) : Either.left(formatError(decoded.left))
+}
 
 const decodeResponse = safely(ChatCompletion.decodeResponseFast)
 const decodeChunk = safely(ChatCompletion.decodeChunkFast)

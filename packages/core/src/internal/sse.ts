@@ -1,7 +1,6 @@
 import * as Sse from "@effect/experimental/Sse"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as MimoError from "../MimoError.js"
 
 /** @internal */
@@ -193,7 +192,9 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
           ...requestId
         })
       }
-      if (Predicate.hasProperty(json, "error") && json.error !== null && json.error !== undefined) {
+      if (
+        typeof json === "object" && json !== null && "error" in json && json.error !== null && json.error !== undefined
+      ) {
         const error = options.chunkError(json)
         if (Option.isSome(error)) {
           pending.length = 0
