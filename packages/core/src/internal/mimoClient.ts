@@ -113,7 +113,7 @@ const newRequestId = (): string => {
 /** A header value an HTTP library accepts: visible ASCII, inner spaces only. */
 const headerSafe = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
 
-/** The base URL: absolute http(s), or relative to a page (`/v1`); no query, no fragment. */
+/** The base URL: absolute http(s), or relative to a page (`/v1`, no scheme); no query, no fragment. */
 const checkBaseUrl = (baseUrl: string): MimoError.ValidationError | undefined => {
   const invalid = (expected: string) =>
     new MimoError.ValidationError({
@@ -125,12 +125,13 @@ const checkBaseUrl = (baseUrl: string): MimoError.ValidationError | undefined =>
   if (baseUrl.includes("?") || baseUrl.includes("#")) {
     return invalid("a URL without a query or fragment (put parameters in headers or the request)")
   }
-  if (baseUrl.startsWith("/")) return undefined
+  // No scheme: a reference relative to a page (`/v1`, `api/v1`), which `fetch` resolves.
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(baseUrl)) return undefined
   try {
     const url = new URL(baseUrl)
     if (url.protocol !== "http:" && url.protocol !== "https:") return invalid("an http: or https: URL")
   } catch {
-    return invalid("an absolute http(s) URL, or a path such as /v1")
+    return invalid("an absolute http(s) URL, or a path relative to the page such as /v1")
   }
   return undefined
 }
