@@ -900,7 +900,11 @@ describe("nothing a validation refuses reaches the wire (loopback server)", () =
         resume(Effect.succeed({ url: `http://127.0.0.1:${port}/v1`, bodies, server }))
       })
     }),
-    ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
   )
 
   it.scopedLive("refuses bypasses with 0 requests sent, and sends exactly the checked body", () =>
@@ -926,7 +930,11 @@ describe("nothing a validation refuses reaches the wire (loopback server)", () =
         expect(stream._tag === "ValidationError" && stream.field).toBe(field)
       }
       expect(bodies).toEqual([])
-      const ok = { ...base, model: "mimo-v2.6-flash[1m]", extra_body: { stream_options: { include_usage: true } } }
+      const ok: ChatCompletion.Request = {
+        model: "mimo-v2.6-flash[1m]",
+        messages: [{ role: "user", content: "hi" }],
+        extra_body: { stream_options: { include_usage: true } }
+      }
       yield* mimo.chat(ok)
       expect(bodies.map((b) => JSON.parse(b))).toEqual([{
         model: "mimo-v2.6-flash[1m]",
