@@ -114,6 +114,45 @@ export const callOptions = (
   }))
 
 /**
+ * `--timeout` for a stream once it has started: the client's per-attempt
+ * timeout bounds the wait for the first chunk (retries included), this bounds
+ * each wait for the next one, so a stream that stalls (or is held open after
+ * its last chunk) fails with a `Timeout` instead of hanging, keeping what it
+ * printed.
+ */
+const idleAfterFirst = <A, E>(
+  stream: Stream.Stream<A, E>,
+  timeout: Duration.Duration
+): Stream.Stream<A, E | MimoError.TransportError> =>
+  Stream.unwrapScoped(Effect.map(Stream.toPull(stream), (pull) => {
+    let started = false
+    const stalled = () =>
+      Option.some(
+        new MimoError.TransportError({
+          reason: "Timeout",
+          message: `the stream stalled: no chunk for ${Output.formatDuration(timeout)} (--timeout)`
+        })
+      )
+    const widened = Effect.mapError(pull, Option.map((e): E | MimoError.TransportError => e))
+    const next = Effect.suspend(() =>
+      started ? Effect.timeoutFail(widened, { duration: timeout, onTimeout: stalled }) : widened
+    ).pipe(Effect.tap(() => {
+      started = true
+    }))
+    return Stream.repeatEffectChunkOption(next)
+  }))
+
+/**
+ * A stream that ended without any finish reason was cut short (the
+ * connection closed cleanly before `[DONE]` and before the last chunk): a
+ * typed failure, never an answer.
+ */
+const unfinished = new MimoError.TransportError({
+  reason: "ConnectionReset",
+  message: "the stream ended before its finish reason (the connection closed early)"
+})
+
+/**
  * Sends the request. Streamed answers are printed as they arrive (unless
  * `--json`), and folded with the core's accumulator so that the full text,
  * the usage and the id are known at the end, or at a failure.
@@ -128,7 +167,8 @@ export const send = (
     if (!options.stream) {
       return answerOf(yield* mimo.chat(request(options), call), options.model)
     }
-    yield* mimo.stream(request(options), call).pipe(
+    const chunks = mimo.stream(request(options), call)
+    yield* Option.match(options.timeout, { onNone: () => chunks, onSome: (t) => idleAfterFirst(chunks, t) }).pipe(
       Stream.runForEach((chunk) =>
         Effect.zipRight(
           Ref.update(tracker.streamed, (acc) => ChatCompletion.accumulateChunk(acc, chunk)),
@@ -136,6 +176,9 @@ export const send = (
         )
       )
     )
+    if ((yield* Ref.get(tracker.streamed)).choices.every((c) => c.finish_reason === null)) {
+      return yield* unfinished
+    }
     const answer = answerOf(ChatCompletion.toResponse(yield* Ref.get(tracker.streamed)), options.model)
     if (!options.json) {
       // Only reasoning came (some deployments answer that way): show it, as `chat` without --stream would.
@@ -170,7 +213,7 @@ export const run = (options: Options): Effect.Effect<void, Output.Reported, Term
           requestId: answer.requestId
         })
       } else if (!options.stream) {
-        yield* Console.log(answer.content)
+        yield* Console.log(Output.sanitize(answer.content))
       }
       return
     }
