@@ -28,7 +28,6 @@ export class Reported extends Data.TaggedError("Reported")<{}> {}
  * let model text or a server message move the cursor, rewrite earlier lines,
  * set the window title or hide text in a terminal.
  */
-// eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
 
 /**
@@ -83,9 +82,9 @@ const reasonOf = (event: MimoClient.RetryEvent): string => {
  */
 export const retryLine = (event: MimoClient.RetryEvent, maxAttempts: number): string =>
   sanitize(
-    `retry: attempt ${event.attempt} of ${maxAttempts} failed: ${codeText(event.error)} (${
-      statusText(event.error)
-    }) ${JSON.stringify(event.error.message)}; waiting ${formatDuration(event.delay)} (${reasonOf(event)})`
+    `retry: attempt ${event.attempt} of ${maxAttempts} failed: ${codeText(event.error)} (${statusText(event.error)}) ${
+      JSON.stringify(event.error.message)
+    }; waiting ${formatDuration(event.delay)} (${reasonOf(event)})`
   )
 
 /** The `onRetry` hook of the CLI: the retry line on stderr. */

@@ -6,6 +6,7 @@
  * in-process, asked with Node's fetch and raw node:http requests.
  */
 import * as ChatCompletion from "@effect-mimo/core/ChatCompletion"
+import * as MimoError from "@effect-mimo/core/MimoError"
 import * as Redaction from "@effect-mimo/core/Redaction"
 import * as RetryPolicy from "@effect-mimo/core/RetryPolicy"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
@@ -16,7 +17,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as MimoError from "@effect-mimo/core/MimoError"
 import * as Redacted from "effect/Redacted"
 import { execFileSync, spawn } from "node:child_process"
 import * as Http from "node:http"
@@ -245,18 +245,29 @@ const hello: ChatCompletion.Request = { model: "mimo-v2-flash", messages: [{ rol
 
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   Effect.promise(async () => {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body })
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body
+    })
     return { status: response.status, headers: response.headers, body: await response.text() }
   })
 
 /** A raw chunked POST (no Content-Length), answered even while the body is still being written. */
 const chunkedPost = (url: string, pieces: number, size: number) =>
   Effect.async<{ status: number; connection: string | undefined; body: string }, Error>((resume) => {
-    const req = Http.request(url, { method: "POST", headers: { "content-type": "application/json" }, agent: false }, (res) => {
-      let body = ""
-      res.setEncoding("utf8").on("data", (s: string) => (body += s))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, connection: res.headers.connection, body })))
-    })
+    const req = Http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json" }, agent: false },
+      (res) => {
+        let body = ""
+        res.setEncoding("utf8").on("data", (s: string) => (body += s))
+        res.on(
+          "end",
+          () => resume(Effect.succeed({ status: res.statusCode ?? 0, connection: res.headers.connection, body }))
+        )
+      }
+    )
     req.on("error", (e) => resume(Effect.fail(e)))
     const piece = "x".repeat(size)
     let i = 0
@@ -294,7 +305,9 @@ describe("the gateway as a server", () => {
       const upstream = yield* hostile([json(200, completion("ok"))])
       const gateway = yield* gatewayOver(upstream.url)
       const url = `${gateway.baseUrl}/chat/completions`
-      for (const [extra, param] of [[{ extra_body: { model: "other", n: 9 } }, "extra_body"], [{ n: 4 }, "n"]] as const) {
+      for (
+        const [extra, param] of [[{ extra_body: { model: "other", n: 9 } }, "extra_body"], [{ n: 4 }, "n"]] as const
+      ) {
         const reply = yield* post(url, JSON.stringify({ ...hello, ...extra }))
         expect(reply.status).toBe(400)
         expect(JSON.parse(reply.body).error).toMatchObject({ code: "invalid_request", param })

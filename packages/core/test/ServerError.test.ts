@@ -479,7 +479,9 @@ describe("ServerError with a redactor, over a hostile upstream (loopback)", () =
   const echo = `key ${key}, header Bearer ${key}, url ${proxy}, encoded ${encodeURIComponent(key)}`
   const redact = Redaction.make({ secrets: [Redacted.make(key)], baseUrls: [proxy] })
   const secretsIn = (text: string) =>
-    [key, "pw-s3cret-99", "tok-77aa88bb", "gw-user"].filter((s) => text.includes(s) || text.includes(encodeURIComponent(s)))
+    [key, "pw-s3cret-99", "tok-77aa88bb", "gw-user"].filter((s) =>
+      text.includes(s) || text.includes(encodeURIComponent(s))
+    )
 
   /** An upstream that echoes the key everywhere: a 503, a 401, then a stream whose text carries it. */
   const hostile = (answers: Array<(res: Http.ServerResponse) => void>) =>

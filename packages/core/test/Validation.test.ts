@@ -1,5 +1,5 @@
-import { describe, expect, it } from "@effect/vitest"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Logger, Redacted, Stream } from "effect"
 import * as Http from "node:http"
 import { ChatCompletion, MimoClient, MimoError, Validation } from "../src/index.js"

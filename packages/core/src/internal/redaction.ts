@@ -55,7 +55,7 @@ export const make = (options: Redaction.Options): Redaction.Redactor => {
   const needles = new Set<string>()
   for (const secret of options.secrets ?? []) {
     const value: unknown = Redacted.isRedacted(secret) ? Redacted.value(secret) : secret
-    if (typeof value === "string") for (const form of forms(value)) needles.add(form)
+    if (typeof value === "string") { for (const form of forms(value)) needles.add(form) }
   }
   for (const url of options.baseUrls ?? []) for (const needle of urlNeedles(url)) needles.add(needle)
   // longest first, so that a form containing another is replaced whole

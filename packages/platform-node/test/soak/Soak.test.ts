@@ -183,7 +183,9 @@ describe("soak", () => {
         expect(end.heap - warm.heap).toBeLessThan(16 * 2 ** 20)
         const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
         expect(median(samples.slice(-3)) - median(samples.slice(0, 3))).toBeLessThan(48)
-        for (const [kind, n] of Object.entries(endHandles)) expect({ kind, n }).toEqual({ kind, n: Math.min(n, startHandles[kind] ?? 0) })
+        for (const [kind, n] of Object.entries(endHandles)) {
+          expect({ kind, n }).toEqual({ kind, n: Math.min(n, startHandles[kind] ?? 0) })
+        }
       }),
     { timeout: Math.max(60_000, calls * 20) }
   )
