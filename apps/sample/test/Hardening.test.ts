@@ -10,6 +10,8 @@ import * as MimoError from "@effect-mimo/core/MimoError"
 import * as Redaction from "@effect-mimo/core/Redaction"
 import * as RetryPolicy from "@effect-mimo/core/RetryPolicy"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
+import * as Simulator from "@effect-mimo/simulator/Simulator"
+import { Chromium } from "@effect-mimo/testing"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
@@ -22,7 +24,7 @@ import { execFileSync, spawn } from "node:child_process"
 import * as Http from "node:http"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { beforeAll } from "vitest"
+import { afterAll, beforeAll } from "vitest"
 import * as Gateway from "../src/Gateway.js"
 import * as Output from "../src/Output.js"
 
@@ -356,5 +358,110 @@ describe("the gateway as a server", () => {
         expect(reply.body).not.toContain(KEY)
         expect(reply.body).toContain("<redacted>")
       }
+    }))
+})
+
+// -----------------------------------------------------------------------------
+// In a real browser
+// -----------------------------------------------------------------------------
+
+/** A page on another origin (its own loopback port) that runs `script` when loaded. */
+const foreignPage = (script: string) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly server: Http.Server }>((resume) => {
+      const server = Http.createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/html" })
+        res.end(`<!doctype html><title>elsewhere</title><script>${script}</script>`)
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        resume(Effect.succeed({ url: `http://127.0.0.1:${port}/`, server }))
+      })
+    }),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+Chromium.describe("hostile servers and pages, in Chromium", (executablePath) => {
+  let browser: Chromium.Running | undefined
+
+  beforeAll(async () => {
+    browser = await Chromium.launch(executablePath)
+  }, 30_000)
+
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  const newPage = Effect.promise(() => {
+    if (browser === undefined) throw new Error("no browser")
+    return browser.context.newPage()
+  })
+
+  it.scopedLive("the gateway page runs under its CSP and never shows the key an upstream echoes", () =>
+    Effect.gen(function*() {
+      const echo = `the key is ${KEY}`
+      const upstream = yield* hostile([sse([chunk(echo), chunk("", "stop"), "data: [DONE]\n\n"])])
+      const gateway = yield* gatewayOver(upstream.url)
+      const page = yield* newPage
+      const violations: Array<string> = []
+      page.on("console", (message) => {
+        if (message.text().includes("Content Security Policy")) violations.push(message.text())
+      })
+      yield* Effect.promise(() => page.goto(gateway.url))
+      yield* Effect.promise(() => page.waitForSelector(`body[data-state="idle"]`, { timeout: 10_000 }))
+      yield* Effect.promise(async () => {
+        await page.fill("#prompt", "Say hello")
+        await page.click("#send")
+        await page.waitForSelector(`body[data-state="done"]`, { timeout: 15_000 })
+      })
+      const answer = yield* Effect.promise(() => page.textContent("#answer"))
+      expect(answer).toBe("the key is <redacted>")
+      const html = yield* Effect.promise(() => page.content())
+      expect(html).not.toContain(KEY)
+      expect(violations).toEqual([])
+      yield* Effect.promise(() => page.close())
+    }))
+
+  it.scopedLive("a page on another origin can neither queue simulator faults nor frame the gateway", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make({ rateLimit: { enabled: false }, cors: true })
+      const upstream = yield* hostile([json(200, completion("ok"))])
+      const gateway = yield* gatewayOver(upstream.url)
+      const attacker = yield* foreignPage(`
+        const simple = { method: "POST", mode: "no-cors", body: '["error:503","error:503"]' }
+        Promise.allSettled([
+          fetch(${JSON.stringify(`${sim.origin}/_sim/script`)}, simple),
+          fetch(${JSON.stringify(`${sim.origin}/_sim/reset`)}, { method: "POST", mode: "no-cors" }),
+          fetch(${JSON.stringify(`${sim.origin}/_sim/script`)}, {
+            method: "POST", headers: { "content-type": "application/json" }, body: '["error:503"]'
+          })
+        ]).then(() => { document.title = "sent" })
+        const frame = document.createElement("iframe")
+        frame.src = ${JSON.stringify(gateway.url)}
+        document.body.appendChild(frame)
+      `)
+      const page = yield* newPage
+      yield* Effect.promise(() => page.goto(attacker.url))
+      yield* Effect.promise(() => page.waitForFunction(() => document.title === "sent", undefined, { timeout: 10_000 }))
+      // nothing was queued: the next chat request is answered normally
+      const stats = yield* sim.stats
+      expect(stats.requests).toBe(0)
+      const pending = yield* Effect.promise(() =>
+        fetch(`${sim.origin}/_sim/script`).then((r) => r.json() as Promise<{ pending: Array<unknown> }>)
+      )
+      expect(pending.pending).toEqual([])
+      // the framed gateway page did not render (frame-ancestors 'none' / X-Frame-Options: DENY)
+      yield* Effect.promise(() => page.waitForTimeout(300))
+      const framed = page.frames().filter((f) => f !== page.mainFrame())
+      for (const frame of framed) {
+        const found = yield* Effect.promise(() => frame.$("#prompt").catch(() => null))
+        expect(found).toBeNull()
+      }
+      yield* Effect.promise(() => page.close())
     }))
 })
