@@ -10,6 +10,7 @@
 import * as ChatCompletion from "@effect-mimo/core/ChatCompletion"
 import * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as MimoError from "@effect-mimo/core/MimoError"
+import * as Redaction from "@effect-mimo/core/Redaction"
 import type * as Terminal from "@effect/platform/Terminal"
 import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -104,13 +105,14 @@ export const attemptsOf = (error: Option.Option<unknown>, retried: number): numb
  */
 export const callOptions = (
   tracker: Tracker,
-  options: { readonly maxAttempts: number; readonly timeout: Option.Option<Duration.Duration> }
+  options: { readonly maxAttempts: number; readonly timeout: Option.Option<Duration.Duration> },
+  redact: Redaction.Redactor = Redaction.none
 ): Effect.Effect<MimoClient.CallOptions, ConfigError.ConfigError> =>
   Effect.map(Retry.base, (base) => ({
     retry: Retry.policy({ maxAttempts: options.maxAttempts, base }),
     ...Option.match(options.timeout, { onNone: () => ({}), onSome: (timeout) => ({ timeout }) }),
     onRetry: (event: MimoClient.RetryEvent) =>
-      Effect.zipRight(Ref.set(tracker.retried, event.attempt), Output.printRetry(options.maxAttempts)(event))
+      Effect.zipRight(Ref.set(tracker.retried, event.attempt), Output.printRetry(options.maxAttempts, redact)(event))
   }))
 
 /**
@@ -159,11 +161,12 @@ const unfinished = new MimoError.TransportError({
  */
 export const send = (
   options: Options,
-  tracker: Tracker
+  tracker: Tracker,
+  redact: Redaction.Redactor = Redaction.none
 ): Effect.Effect<Answer, MimoError.MimoError | ConfigError.ConfigError, MimoClient.MimoClient | Terminal.Terminal> =>
   Effect.gen(function*() {
     const mimo = yield* MimoClient.MimoClient
-    const call = yield* callOptions(tracker, options)
+    const call = yield* callOptions(tracker, options, redact)
     if (!options.stream) {
       return answerOf(yield* mimo.chat(request(options), call), options.model)
     }
@@ -172,7 +175,7 @@ export const send = (
       Stream.runForEach((chunk) =>
         Effect.zipRight(
           Ref.update(tracker.streamed, (acc) => ChatCompletion.accumulateChunk(acc, chunk)),
-          options.json ? Effect.void : Output.write(chunk.choices.map((c) => c.delta?.content ?? "").join(""))
+          options.json ? Effect.void : Output.write(redact(chunk.choices.map((c) => c.delta?.content ?? "").join("")))
         )
       )
     )
@@ -183,7 +186,7 @@ export const send = (
     if (!options.json) {
       // Only reasoning came (some deployments answer that way): show it, as `chat` without --stream would.
       const printed = (yield* Ref.get(tracker.streamed)).choices.some((c) => (c.content ?? "") !== "")
-      yield* Output.write(printed ? "\n" : `${answer.content}\n`)
+      yield* Output.write(printed ? "\n" : `${redact(answer.content)}\n`)
     }
     return answer
   })
@@ -199,27 +202,28 @@ const partial = (tracker: Tracker) =>
 export const run = (options: Options): Effect.Effect<void, Output.Reported, Terminal.Terminal> =>
   Effect.gen(function*() {
     const t = yield* tracker
-    const outcome = yield* Effect.either(send(options, t).pipe(Effect.provide(Environment.layer)))
+    const redact = yield* Environment.redactor
+    const outcome = yield* Effect.either(send(options, t, redact).pipe(Effect.provide(Environment.layer)))
     const retried = yield* Ref.get(t.retried)
     if (Either.isRight(outcome)) {
       const answer = outcome.right
       if (options.json) {
         yield* Output.printJson({
           ok: true,
-          content: answer.content,
+          content: redact(answer.content),
           attempts: attemptsOf(Option.none(), retried),
           model: answer.model,
           usage: answer.usage,
           requestId: answer.requestId
         })
       } else if (!options.stream) {
-        yield* Console.log(Output.sanitize(answer.content))
+        yield* Console.log(Output.sanitize(redact(answer.content)))
       }
       return
     }
-    const failure = Output.describe(outcome.left)
+    const failure = Output.redactFailure(Output.describe(outcome.left), redact)
     const attempts = attemptsOf(Option.some(outcome.left), retried)
-    const content = yield* partial(t)
+    const content = redact(yield* partial(t))
     if (options.json) {
       yield* Output.printJson(Output.jsonFailure(failure, attempts, content))
     } else {

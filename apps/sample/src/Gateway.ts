@@ -411,7 +411,7 @@ export const run = (options: Options): Effect.Effect<void, Output.Reported, File
       retry: Retry.policy({ maxAttempts: options.maxAttempts, base }),
       allowOrigins: options.allowOrigin,
       redact,
-      onRetry: (event) => Console.error(`mimo gateway: ${Output.retryLine(event, options.maxAttempts)}`)
+      onRetry: (event) => Console.error(`mimo gateway: ${Output.retryLine(event, options.maxAttempts, redact)}`)
     }).pipe(Effect.provideService(MimoClient.MimoClient, Context.get(client, MimoClient.MimoClient)))
     yield* Console.log(running.url)
     yield* Console.error(

@@ -8,6 +8,7 @@
 import type * as ChatCompletion from "@effect-mimo/core/ChatCompletion"
 import type * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as MimoError from "@effect-mimo/core/MimoError"
+import * as Redaction from "@effect-mimo/core/Redaction"
 import * as Terminal from "@effect/platform/Terminal"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -80,16 +81,29 @@ const reasonOf = (event: MimoClient.RetryEvent): string => {
  * One retry, as it happens: `retry: attempt 1 of 5 failed: service_unavailable (503) "busy";
  * waiting 1.42 s (exponential backoff with jitter)`.
  */
-export const retryLine = (event: MimoClient.RetryEvent, maxAttempts: number): string =>
-  sanitize(
+export const retryLine = (
+  event: MimoClient.RetryEvent,
+  maxAttempts: number,
+  redact: Redaction.Redactor = Redaction.none
+): string =>
+  sanitize(redact(
     `retry: attempt ${event.attempt} of ${maxAttempts} failed: ${codeText(event.error)} (${statusText(event.error)}) ${
       JSON.stringify(event.error.message)
     }; waiting ${formatDuration(event.delay)} (${reasonOf(event)})`
-  )
+  ))
 
 /** The `onRetry` hook of the CLI: the retry line on stderr. */
-export const printRetry = (maxAttempts: number) => (event: MimoClient.RetryEvent): Effect.Effect<void> =>
-  Console.error(retryLine(event, maxAttempts))
+export const printRetry =
+  (maxAttempts: number, redact: Redaction.Redactor = Redaction.none) =>
+  (event: MimoClient.RetryEvent): Effect.Effect<void> => Console.error(retryLine(event, maxAttempts, redact))
+
+/** A failure with the secrets scrubbed out of what came from a server. */
+export const redactFailure = (failure: Failure, redact: Redaction.Redactor): Failure => ({
+  ...failure,
+  message: redact(failure.message),
+  code: failure.code === null ? null : redact(failure.code),
+  requestId: failure.requestId === null ? null : redact(failure.requestId)
+})
 
 /** A failure of any kind, as data both renderers share. */
 export interface Failure {

@@ -174,6 +174,27 @@ describe("mimo chat against a hostile server", () => {
       for (const run of [buffered, streamed, failed]) expect(run.stdout + run.stderr).not.toContain(KEY)
     }))
 
+  it.scopedLive("prints no key a server echoes, in answers, retry lines or failures", () =>
+    Effect.gen(function*() {
+      const echo = `key ${KEY}, Bearer ${KEY}`
+      const upstream = yield* hostile([
+        envelope(503, "service_unavailable", echo),
+        json(200, completion(echo)),
+        sse([chunk(echo), chunk("", "stop"), "data: [DONE]\n\n"]),
+        envelope(401, "authentication_failed", echo)
+      ])
+      const runs = [
+        yield* runCli(["chat", "hi"], upstream.url),
+        yield* runCli(["chat", "--stream", "hi"], upstream.url),
+        yield* runCli(["chat", "--json", "hi"], upstream.url)
+      ]
+      expect(runs.map((r) => r.code)).toEqual([0, 0, 1])
+      for (const run of runs) {
+        expect(run.stdout + run.stderr).not.toContain(KEY)
+        expect(run.stdout + run.stderr).toContain("<redacted>")
+      }
+    }))
+
   it.scopedLive("a stream closed cleanly after 3 chunks, without [DONE] or a finish reason, is a failure", () =>
     Effect.gen(function*() {
       const upstream = yield* hostile([sse([chunk("one "), chunk("two "), chunk("three")])])
