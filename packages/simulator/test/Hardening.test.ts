@@ -157,3 +157,27 @@ describe("control endpoints (/_sim/*)", () => {
       expect((yield* chat(sim)).status).toBe(200)
     }))
 })
+
+describe("validation, as the server does it", () => {
+  it.scopedLive("any tool_choice is taken (the server acts as auto); a tool call replayed without reasoning is a 400", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make(noLimits)
+      for (const tool_choice of ["required", "none", { type: "function", function: { name: "f" } }]) {
+        expect((yield* chat(sim, chatBody({ tool_choice }))).status).toBe(200)
+      }
+      const replay = yield* chat(sim, {
+        model: "mimo-v2.5-pro",
+        messages: [
+          { role: "user", content: "Weather?" },
+          {
+            role: "assistant",
+            content: "",
+            tool_calls: [{ id: "c1", type: "function", function: { name: "w", arguments: "{}" } }]
+          },
+          { role: "tool", tool_call_id: "c1", content: "sunny" }
+        ]
+      })
+      expect(replay.status).toBe(400)
+      expect(json(replay).error).toMatchObject({ code: "invalid_request", param: "messages[1].reasoning_content" })
+    }))
+})
