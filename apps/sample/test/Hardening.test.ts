@@ -336,6 +336,17 @@ describe("the gateway as a server", () => {
         expect(JSON.parse(reply.body).error).toMatchObject({ code: "invalid_request", param })
       }
       expect(Gateway.acceptedFields).not.toContain("extra_body")
+      // deep JSON from a hostile page: a typed 400, not a crash
+      const deep = "[".repeat(20_000) + "]".repeat(20_000)
+      const nested = yield* post(
+        url,
+        `{"model":"mimo-v2-flash","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function",` +
+          `"function":{"name":"f","parameters":{"p":${deep}}}}]}`
+      )
+      expect(nested.status).toBe(400)
+      const error = JSON.parse(nested.body).error
+      expect(error.code).toBe("invalid_request")
+      expect(String(error.param).startsWith("tools[0].function.parameters.p[0]")).toBe(true)
       expect(upstream.requests()).toBe(0)
     }))
 
