@@ -756,6 +756,7 @@ describe("extra_body cannot change what was checked", () => {
         expect(error.field.startsWith(field)).toBe(true)
         expect(error.message).toContain("cannot be sent as JSON")
       }
+      yield* Validation.validateChatRequest({ ...base, extra_body: { seed: undefined, list: [undefined, 1] } })
       const tools = [{ type: "function", function: { name: "f", parameters: { big: 1n } } }]
       expect((yield* rejection({ ...base, tools })).field).toBe("tools[0].function.parameters.big")
     }))

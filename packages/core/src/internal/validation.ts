@@ -559,6 +559,7 @@ const notJson = (u: unknown, depth: number): string | undefined => {
   switch (typeof u) {
     case "string":
     case "boolean":
+    case "undefined": // left out of objects, null in arrays: JSON.stringify sends it fine
       return undefined
     case "number":
       return Number.isFinite(u) ? undefined : ""
