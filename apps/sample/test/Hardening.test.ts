@@ -14,8 +14,10 @@ import * as Simulator from "@effect-mimo/simulator/Simulator"
 import { Chromium } from "@effect-mimo/testing"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -24,7 +26,8 @@ import { execFileSync, spawn } from "node:child_process"
 import * as Http from "node:http"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll, beforeAll, vi } from "vitest"
+import * as Cli from "../src/Cli.js"
 import * as Gateway from "../src/Gateway.js"
 import * as Output from "../src/Output.js"
 
@@ -402,6 +405,59 @@ describe("the gateway as a server", () => {
         expect(reply.body).not.toContain(KEY)
         expect(reply.body).toContain("<redacted>")
       }
+    }))
+})
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = Http.createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+describe("mimo gateway (the command) over a hostile upstream", () => {
+  it.scopedLive("neither the browser nor the terminal sees the key or an escape sequence the upstream sends", () =>
+    Effect.gen(function*() {
+      const echo = `Bearer ${KEY} ${escapes}`
+      const upstream = yield* hostile([
+        envelope(503, "service_unavailable", echo),
+        json(200, completion(echo)),
+        envelope(401, "authentication_failed", echo)
+      ])
+      const port = yield* Effect.promise(freePort)
+      const printed: Array<string> = []
+      const log = vi.spyOn(console, "log").mockImplementation((...args) => void printed.push(args.join(" ")))
+      const error = vi.spyOn(console, "error").mockImplementation((...args) => void printed.push(args.join(" ")))
+      yield* Effect.addFinalizer(() => Effect.sync(() => (log.mockRestore(), error.mockRestore())))
+      const fiber = yield* Cli.run(["node", "mimo", "gateway", "--port", String(port)]).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([["MIMO_RETRY_BASE", "20 millis"], ["MIMO_BASE_URL", upstream.url], ["MIMO_API_KEY", KEY]])
+        )),
+        Effect.provide(NodeContext.layer),
+        Logger.withMinimumLogLevel(LogLevel.None),
+        Effect.fork
+      )
+      const url = `http://127.0.0.1:${port}/`
+      const deadline = Date.now() + 15_000
+      while (!printed.includes(url) && Date.now() < deadline) yield* Effect.sleep("25 millis")
+      expect(printed).toContain(url)
+      const answer = yield* post(`${url}v1/chat/completions`, JSON.stringify(hello))
+      const denied = yield* post(`${url}v1/chat/completions`, JSON.stringify(hello))
+      const big = yield* post(`${url}v1/chat/completions`, "x".repeat(Gateway.maxBodySize + 1))
+      yield* Fiber.interrupt(fiber)
+      expect([answer.status, denied.status, big.status]).toEqual([200, 401, 413])
+      for (const reply of [answer, denied]) {
+        expect(reply.body).not.toContain(KEY)
+        expect(reply.body).toContain("<redacted>")
+        expect(reply.headers.get("x-content-type-options")).toBe("nosniff")
+      }
+      const terminal = printed.join("\n")
+      expect(terminal).toContain("mimo gateway: retry: attempt 1 of")
+      expect(terminal).not.toContain(KEY)
+      expect(rawControls.test(terminal)).toBe(false)
     }))
 })
 
