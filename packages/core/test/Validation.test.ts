@@ -808,6 +808,16 @@ describe("model ids shaped like MiMo's", () => {
       expect(error.field).toBe("max_completion_tokens")
     }))
 
+  it.effect("the same rule for speech: a MiMo-shaped TTS id is sent with a warning", () =>
+    Effect.gen(function*() {
+      const { exit, lines } = yield* captureLogs(
+        Validation.validateSpeechRequest({ model: "mimo-v2.6-tts", text: "Hello", voice: "Mia" })
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(lines.map((l) => l.level)).toEqual(["WARN"])
+      expect(lines[0].message).toContain("\"mimo-v2.6-tts\" is not a known MiMo model")
+    }))
+
   it.effect("a known id the host does not list is sent with a warning too", () =>
     Effect.gen(function*() {
       const { exit, lines } = yield* captureLogs(Validation.validateChatRequest(base, Validation.mimoV2))

@@ -879,23 +879,33 @@ export const validateSpeechRequest = (
   input: unknown,
   profile: Profile
 ): Effect.Effect<ChatCompletion.Request, MimoError.ValidationError> =>
-  run(() => {
-    const decoded = decodeSpeech(input)
-    if (Either.isLeft(decoded)) {
-      const error = Predicate.isRecord(input) && !Array.isArray(input) ?
-        fromParseIssue(decoded.left) :
-        fail(
-          "request",
-          render(input),
-          "an object with text",
-          `request: expected a speech input object with text, got ${render(input)}`
-        )
-      return Either.left(error)
-    }
-    const failure = checkSpeech(decoded.right)
-    if (failure) return Either.left(failure)
-    return checkChat(ChatCompletion.speechRequest(decoded.right), profile, [])
+  Effect.suspend(() => {
+    const warnings: Array<Warning> = []
+    const checked = run(() => checkSpeechInput(input, profile, warnings))
+    return Effect.tap(checked, () => warnings.length === 0 ? Effect.void : logWarnings(warnings))
   })
+
+const checkSpeechInput = (
+  input: unknown,
+  profile: Profile,
+  warnings: Array<Warning>
+): Either.Either<ChatCompletion.Request, MimoError.ValidationError> => {
+  const decoded = decodeSpeech(input)
+  if (Either.isLeft(decoded)) {
+    const error = Predicate.isRecord(input) && !Array.isArray(input) ?
+      fromParseIssue(decoded.left) :
+      fail(
+        "request",
+        render(input),
+        "an object with text",
+        `request: expected a speech input object with text, got ${render(input)}`
+      )
+    return Either.left(error)
+  }
+  const failure = checkSpeech(decoded.right)
+  if (failure) return Either.left(failure)
+  return checkChat(ChatCompletion.speechRequest(decoded.right), profile, warnings)
+}
 
 // -----------------------------------------------------------------------------
 // hosts
