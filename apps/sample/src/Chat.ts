@@ -10,6 +10,7 @@
 import * as ChatCompletion from "@effect-mimo/core/ChatCompletion"
 import * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as MimoError from "@effect-mimo/core/MimoError"
+import * as Redaction from "@effect-mimo/core/Redaction"
 import type * as Terminal from "@effect/platform/Terminal"
 import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -104,14 +105,54 @@ export const attemptsOf = (error: Option.Option<unknown>, retried: number): numb
  */
 export const callOptions = (
   tracker: Tracker,
-  options: { readonly maxAttempts: number; readonly timeout: Option.Option<Duration.Duration> }
+  options: { readonly maxAttempts: number; readonly timeout: Option.Option<Duration.Duration> },
+  redact: Redaction.Redactor = Redaction.none
 ): Effect.Effect<MimoClient.CallOptions, ConfigError.ConfigError> =>
   Effect.map(Retry.base, (base) => ({
     retry: Retry.policy({ maxAttempts: options.maxAttempts, base }),
     ...Option.match(options.timeout, { onNone: () => ({}), onSome: (timeout) => ({ timeout }) }),
     onRetry: (event: MimoClient.RetryEvent) =>
-      Effect.zipRight(Ref.set(tracker.retried, event.attempt), Output.printRetry(options.maxAttempts)(event))
+      Effect.zipRight(Ref.set(tracker.retried, event.attempt), Output.printRetry(options.maxAttempts, redact)(event))
   }))
+
+/**
+ * `--timeout` for a stream once it has started: the client's per-attempt
+ * timeout bounds the wait for the first chunk (retries included), this bounds
+ * each wait for the next one, so a stream that stalls (or is held open after
+ * its last chunk) fails with a `Timeout` instead of hanging, keeping what it
+ * printed.
+ */
+const idleAfterFirst = <A, E>(
+  stream: Stream.Stream<A, E>,
+  timeout: Duration.Duration
+): Stream.Stream<A, E | MimoError.TransportError> =>
+  Stream.unwrapScoped(Effect.map(Stream.toPull(stream), (pull) => {
+    let started = false
+    const stalled = () =>
+      Option.some(
+        new MimoError.TransportError({
+          reason: "Timeout",
+          message: `the stream stalled: no chunk for ${Output.formatDuration(timeout)} (--timeout)`
+        })
+      )
+    const widened = Effect.mapError(pull, Option.map((e): E | MimoError.TransportError => e))
+    const next = Effect.suspend(() =>
+      started ? Effect.timeoutFail(widened, { duration: timeout, onTimeout: stalled }) : widened
+    ).pipe(Effect.tap(() => {
+      started = true
+    }))
+    return Stream.repeatEffectChunkOption(next)
+  }))
+
+/**
+ * A stream that ended without any finish reason was cut short (the
+ * connection closed cleanly before `[DONE]` and before the last chunk): a
+ * typed failure, never an answer.
+ */
+const unfinished = new MimoError.TransportError({
+  reason: "ConnectionReset",
+  message: "the stream ended before its finish reason (the connection closed early)"
+})
 
 /**
  * Sends the request. Streamed answers are printed as they arrive (unless
@@ -120,27 +161,32 @@ export const callOptions = (
  */
 export const send = (
   options: Options,
-  tracker: Tracker
+  tracker: Tracker,
+  redact: Redaction.Redactor = Redaction.none
 ): Effect.Effect<Answer, MimoError.MimoError | ConfigError.ConfigError, MimoClient.MimoClient | Terminal.Terminal> =>
   Effect.gen(function*() {
     const mimo = yield* MimoClient.MimoClient
-    const call = yield* callOptions(tracker, options)
+    const call = yield* callOptions(tracker, options, redact)
     if (!options.stream) {
       return answerOf(yield* mimo.chat(request(options), call), options.model)
     }
-    yield* mimo.stream(request(options), call).pipe(
+    const chunks = mimo.stream(request(options), call)
+    yield* Option.match(options.timeout, { onNone: () => chunks, onSome: (t) => idleAfterFirst(chunks, t) }).pipe(
       Stream.runForEach((chunk) =>
         Effect.zipRight(
           Ref.update(tracker.streamed, (acc) => ChatCompletion.accumulateChunk(acc, chunk)),
-          options.json ? Effect.void : Output.write(chunk.choices.map((c) => c.delta?.content ?? "").join(""))
+          options.json ? Effect.void : Output.write(redact(chunk.choices.map((c) => c.delta?.content ?? "").join("")))
         )
       )
     )
+    if ((yield* Ref.get(tracker.streamed)).choices.every((c) => c.finish_reason === null)) {
+      return yield* unfinished
+    }
     const answer = answerOf(ChatCompletion.toResponse(yield* Ref.get(tracker.streamed)), options.model)
     if (!options.json) {
       // Only reasoning came (some deployments answer that way): show it, as `chat` without --stream would.
       const printed = (yield* Ref.get(tracker.streamed)).choices.some((c) => (c.content ?? "") !== "")
-      yield* Output.write(printed ? "\n" : `${answer.content}\n`)
+      yield* Output.write(printed ? "\n" : `${redact(answer.content)}\n`)
     }
     return answer
   })
@@ -156,27 +202,28 @@ const partial = (tracker: Tracker) =>
 export const run = (options: Options): Effect.Effect<void, Output.Reported, Terminal.Terminal> =>
   Effect.gen(function*() {
     const t = yield* tracker
-    const outcome = yield* Effect.either(send(options, t).pipe(Effect.provide(Environment.layer)))
+    const redact = yield* Environment.redactor
+    const outcome = yield* Effect.either(send(options, t, redact).pipe(Effect.provide(Environment.layer)))
     const retried = yield* Ref.get(t.retried)
     if (Either.isRight(outcome)) {
       const answer = outcome.right
       if (options.json) {
         yield* Output.printJson({
           ok: true,
-          content: answer.content,
+          content: redact(answer.content),
           attempts: attemptsOf(Option.none(), retried),
           model: answer.model,
           usage: answer.usage,
           requestId: answer.requestId
         })
       } else if (!options.stream) {
-        yield* Console.log(answer.content)
+        yield* Console.log(Output.sanitize(redact(answer.content)))
       }
       return
     }
-    const failure = Output.describe(outcome.left)
+    const failure = Output.redactFailure(Output.describe(outcome.left), redact)
     const attempts = attemptsOf(Option.some(outcome.left), retried)
-    const content = yield* partial(t)
+    const content = redact(yield* partial(t))
     if (options.json) {
       yield* Output.printJson(Output.jsonFailure(failure, attempts, content))
     } else {

@@ -64,7 +64,9 @@ const chatOptions = {
   ),
   timeout: duration("timeout").pipe(
     Options.optional,
-    Options.withDescription("Per-attempt timeout, e.g. \"2 seconds\" (default 10 minutes).")
+    Options.withDescription(
+      "Per-attempt timeout, e.g. \"2 seconds\" (default 10 minutes); with --stream also the longest wait between chunks."
+    )
   ),
   json: Options.boolean("json").pipe(
     Options.withDescription("Print one JSON object (success or failure) as the last line of stdout.")

@@ -43,7 +43,7 @@ const callOptions: MimoClient.CallOptions = {
 }
 
 const step = (n: number, title: string) => Console.log(`\n[${n}/${steps}] ${title}`)
-const say = (text: string) => Console.log(`   ${text}`)
+const say = (text: string) => Console.log(`   ${Output.sanitize(text)}`)
 
 const ask = (content: string): ChatCompletion.Request => ({
   model: "mimo-v2-flash",

@@ -14,6 +14,7 @@
  */
 import * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as MimoError from "@effect-mimo/core/MimoError"
+import * as Redaction from "@effect-mimo/core/Redaction"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as Config from "effect/Config"
@@ -66,6 +67,22 @@ export const target: Effect.Effect<Target, MimoError.ValidationError | ConfigErr
 
 /** The key the CLI sends to its embedded simulator (which accepts any non-empty key). */
 export const simulatorKey: Redacted.Redacted<string> = Redacted.make("sk-embedded-simulator")
+
+/**
+ * Scrubs the key and the base URL's secrets out of what the CLI prints (the
+ * client's errors already carry none; a server's echo inside model text or a
+ * message is caught here too). Nothing to scrub when the configuration is bad.
+ */
+export const redactor: Effect.Effect<Redaction.Redactor> = Effect.map(
+  Effect.option(target),
+  Option.match({
+    onNone: () => Redaction.none,
+    onSome: (t) =>
+      t._tag === "Host"
+        ? Redaction.make({ secrets: [t.apiKey], baseUrls: [t.baseUrl] })
+        : Redaction.make({ secrets: [simulatorKey] })
+  })
+)
 
 /**
  * Starts the embedded simulator for the layer's lifetime (`Simulator.make` is

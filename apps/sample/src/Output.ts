@@ -8,6 +8,7 @@
 import type * as ChatCompletion from "@effect-mimo/core/ChatCompletion"
 import type * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as MimoError from "@effect-mimo/core/MimoError"
+import * as Redaction from "@effect-mimo/core/Redaction"
 import * as Terminal from "@effect/platform/Terminal"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -23,11 +24,32 @@ import * as Predicate from "effect/Predicate"
 export class Reported extends Data.TaggedError("Reported")<{}> {}
 
 /**
- * Writes text to stdout as it is, without a newline (a streamed answer). `Terminal`
- * is `@effect/platform`'s; `NodeContext.layer` provides the Node implementation.
+ * C0 and C1 control characters except tab and newline (ESC, CSI, BEL, CR,
+ * backspace, DEL, ...), and the Unicode bidirectional overrides: what would
+ * let model text or a server message move the cursor, rewrite earlier lines,
+ * set the window title or hide text in a terminal.
+ */
+const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Text from a model or a server made safe for a terminal: every control
+ * character other than newline and tab is shown escaped (`\x1b`, `\u202e`)
+ * instead of being acted on. `--json` output needs none of it (JSON escapes
+ * C0 controls itself).
+ */
+export const sanitize = (text: string): string =>
+  text.replace(controls, (c) => {
+    const code = c.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`
+  })
+
+/**
+ * Writes text to stdout without a newline (a streamed answer), control
+ * characters escaped ({@link sanitize}). `Terminal` is `@effect/platform`'s;
+ * `NodeContext.layer` provides the Node implementation.
  */
 export const write = (text: string): Effect.Effect<void, never, Terminal.Terminal> =>
-  Effect.flatMap(Terminal.Terminal, (terminal) => terminal.display(text)).pipe(Effect.ignore)
+  Effect.flatMap(Terminal.Terminal, (terminal) => terminal.display(sanitize(text))).pipe(Effect.ignore)
 
 /** A duration for people: `250 ms`, `1.42 s`. */
 export const formatDuration = (duration: Duration.DurationInput): string => {
@@ -59,14 +81,29 @@ const reasonOf = (event: MimoClient.RetryEvent): string => {
  * One retry, as it happens: `retry: attempt 1 of 5 failed: service_unavailable (503) "busy";
  * waiting 1.42 s (exponential backoff with jitter)`.
  */
-export const retryLine = (event: MimoClient.RetryEvent, maxAttempts: number): string =>
-  `retry: attempt ${event.attempt} of ${maxAttempts} failed: ${codeText(event.error)} (${statusText(event.error)}) ${
-    JSON.stringify(event.error.message)
-  }; waiting ${formatDuration(event.delay)} (${reasonOf(event)})`
+export const retryLine = (
+  event: MimoClient.RetryEvent,
+  maxAttempts: number,
+  redact: Redaction.Redactor = Redaction.none
+): string =>
+  sanitize(redact(
+    `retry: attempt ${event.attempt} of ${maxAttempts} failed: ${codeText(event.error)} (${statusText(event.error)}) ${
+      JSON.stringify(event.error.message)
+    }; waiting ${formatDuration(event.delay)} (${reasonOf(event)})`
+  ))
 
 /** The `onRetry` hook of the CLI: the retry line on stderr. */
-export const printRetry = (maxAttempts: number) => (event: MimoClient.RetryEvent): Effect.Effect<void> =>
-  Console.error(retryLine(event, maxAttempts))
+export const printRetry =
+  (maxAttempts: number, redact: Redaction.Redactor = Redaction.none) =>
+  (event: MimoClient.RetryEvent): Effect.Effect<void> => Console.error(retryLine(event, maxAttempts, redact))
+
+/** A failure with the secrets scrubbed out of what came from a server. */
+export const redactFailure = (failure: Failure, redact: Redaction.Redactor): Failure => ({
+  ...failure,
+  message: redact(failure.message),
+  code: failure.code === null ? null : redact(failure.code),
+  requestId: failure.requestId === null ? null : redact(failure.requestId)
+})
 
 /** A failure of any kind, as data both renderers share. */
 export interface Failure {
@@ -124,7 +161,7 @@ export const failureBlock = (failure: Failure, attempts?: number): string =>
     `  request id:  ${failure.requestId ?? "(none)"}`,
     ...(failure.retryAfterMs !== null ? [`  retry after: ${formatDuration(failure.retryAfterMs)}`] : []),
     ...(attempts === undefined ? [] : [`  attempts:    ${attempts}${attempts === 0 ? " (nothing was sent)" : ""}`])
-  ].join("\n")
+  ].map(sanitize).join("\n")
 
 /**
  * Prints any failure as the failure block on stderr and fails with `Reported` (the CLI then exits with 1 and

@@ -72,6 +72,6 @@ export const models: Effect.Effect<void, Output.Reported> = Effect.gen(function*
   const list = yield* reported((call) => Effect.flatMap(MimoClient.MimoClient, (mimo) => mimo.models(call)))
   const width = Math.max(0, ...list.data.map((m) => m.id.length))
   for (const model of list.data) {
-    yield* Console.log(`${model.id.padEnd(width)}  ${model.owned_by ?? ""}`.trimEnd())
+    yield* Console.log(Output.sanitize(`${model.id.padEnd(width)}  ${model.owned_by ?? ""}`.trimEnd()))
   }
 })

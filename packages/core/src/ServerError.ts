@@ -52,6 +52,7 @@ import type * as ErrorResponse from "./ErrorResponse.js"
 import * as internal from "./internal/serverError.js"
 import type * as MimoClient from "./MimoClient.js"
 import type * as MimoError from "./MimoError.js"
+import type * as Redaction from "./Redaction.js"
 
 /**
  * Options of {@link render} and {@link toResponse}.
@@ -69,6 +70,13 @@ import type * as MimoError from "./MimoError.js"
 export interface RenderOptions {
   /** The `Retry-After` of a 429 whose error carries none. Default: 1 second. */
   readonly retryAfter?: Duration.DurationInput | undefined
+  /**
+   * Scrubs the server's own secrets out of every string of the envelope and
+   * its header values (`Redaction.make({ secrets: [apiKey], baseUrls: [baseUrl] })`):
+   * an upstream that echoes the key cannot make a gateway pass it on.
+   * Default: nothing scrubbed.
+   */
+  readonly redact?: Redaction.Redactor | undefined
 }
 
 /**
@@ -183,7 +191,8 @@ export const toResponse: (
  * @category middleware
  */
 export const middleware: <E, R>(
-  app: HttpApp.Default<E | MimoError.MimoError, R>
+  app: HttpApp.Default<E | MimoError.MimoError, R>,
+  options?: RenderOptions
 ) => HttpApp.Default<E, R> = internal.middleware
 
 /**
@@ -202,6 +211,11 @@ export const middleware: <E, R>(
 export interface SseOptions {
   /** More response headers (besides `content-type: text/event-stream` and `cache-control: no-cache`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Scrubs the server's own secrets out of every string sent: chunks, the
+   * error event and retry notices (see {@link RenderOptions.redact}).
+   */
+  readonly redact?: Redaction.Redactor | undefined
 }
 
 /**
@@ -350,7 +364,8 @@ export const RetryNotice: Schema.Schema<RetryNotice> = internal.RetryNotice
  * @since 0.1.0
  * @category retry notices
  */
-export const toRetryNotice: (event: MimoClient.RetryEvent) => RetryNotice = internal.toRetryNotice
+export const toRetryNotice: (event: MimoClient.RetryEvent, redact?: Redaction.Redactor) => RetryNotice =
+  internal.toRetryNotice
 
 /**
  * A notice back to a retry event; its error is decoded by
@@ -407,4 +422,5 @@ export const decodeRetryNotice: (data: string) => Option.Option<MimoClient.Retry
  * @since 0.1.0
  * @category retry notices
  */
-export const retryNoticeFrame: (event: MimoClient.RetryEvent) => string = internal.retryNoticeFrame
+export const retryNoticeFrame: (event: MimoClient.RetryEvent, redact?: Redaction.Redactor) => string =
+  internal.retryNoticeFrame

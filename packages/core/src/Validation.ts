@@ -65,7 +65,28 @@ export interface Profile {
    * (`mimo-v2.6-pro`, `mimo-v2.5-pro[1m]`) appear before clients know them.
    */
   readonly allowUnknownModels: boolean
+  /**
+   * The `tool_choice` values this host honours (default `["auto"]`); any other
+   * is refused locally, since the server would silently treat it as `auto`.
+   */
+  readonly toolChoices?: ReadonlyArray<ToolChoiceKind> | undefined
 }
+
+/**
+ * A kind of `tool_choice`: `"auto"`, `"none"`, `"required"`, or
+ * `"function"` for a named function (`{type: "function", function: {name}}`).
+ *
+ * @example
+ * ```ts
+ * import type { Validation } from "@effect-mimo/core"
+ *
+ * const kinds: ReadonlyArray<Validation.ToolChoiceKind> = ["auto", "none", "function"]
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ToolChoiceKind = "auto" | "none" | "required" | "function"
 
 const range = (min: number, max: number): Range => ({ min, max })
 
@@ -74,7 +95,9 @@ const range = (min: number, max: number): Range => ({ min, max })
  * hosts): temperature [0, 1.5], top_p [0.01, 1], penalties [-2, 2],
  * max_completion_tokens [1, 131072] capped per model by its max output
  * (mimo-v2-flash 65536), TTS [1, 8192]; up to 4 stop sequences; the ten known
- * models. Unknown models are rejected (set `allowUnknownModels` to send them).
+ * models; `tool_choice` `"auto"` only (Xiaomi silently treats any other value
+ * as `auto`). Unknown ids shaped like MiMo's are sent with a warning, others
+ * are rejected (set `allowUnknownModels` to send them).
  *
  * @example
  * ```ts
@@ -98,7 +121,8 @@ export const xiaomi: Profile = {
   ),
   stopMax: 4,
   knownModels: Model.knownIds,
-  allowUnknownModels: false
+  allowUnknownModels: false,
+  toolChoices: ["auto"]
 }
 
 /**
@@ -107,7 +131,7 @@ export const xiaomi: Profile = {
  * [1024, 128000] for Pro and Omni and [1024, 64000] for Flash (Xiaomi says
  * [1, 131072] and 65536: the hosts disagree, hence two profiles), TTS
  * [1, 8192]; the models it lists: mimo-v2-pro, mimo-v2-omni, mimo-v2-flash and
- * the v2.5 TTS models.
+ * the v2.5 TTS models; `tool_choice` `"auto"`, `"none"` or a named function.
  *
  * @example
  * ```ts
@@ -139,7 +163,8 @@ export const mimoV2: Profile = {
     "mimo-v2.5-tts-voicedesign",
     "mimo-v2.5-tts-voiceclone"
   ],
-  allowUnknownModels: false
+  allowUnknownModels: false,
+  toolChoices: ["auto", "none", "function"]
 }
 
 /**
@@ -177,13 +202,60 @@ export const profileFor = (baseUrl: string | URL): Profile => internal.isMimoV2H
 export const toolNamePattern: RegExp = internal.toolNamePattern
 
 /**
+ * Whether a model id is shaped like MiMo's: `mimo-v<major>[.<minor>]`, then
+ * `-<variant>` parts, then at most one `[<suffix>]`, lower case, at most 64
+ * characters. Such ids (`mimo-v2.6-pro`, `mimo-v2.5-pro-ultraspeed`,
+ * `mimo-v2.5-pro[1m]`) appear before clients know them, so
+ * {@link validateChatRequest} sends them, as text models, with a warning.
+ *
+ * @example
+ * ```ts
+ * import { Validation } from "@effect-mimo/core"
+ *
+ * Validation.looksLikeMimoModel("mimo-v2.5-pro[1m]") // true
+ * Validation.looksLikeMimoModel("gpt-4o") // false
+ * ```
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const looksLikeMimoModel: (id: string) => boolean = internal.looksLikeMimoModel
+
+/**
+ * The fields `extra_body` may not carry: every field `ChatCompletion.Request`
+ * types (`model`, `messages`, `stream`, `temperature`, ... and `extra_body`
+ * itself), plus `n`, `max_tokens` and `__proto__`. Set typed fields directly,
+ * where they are checked; `extra_body` is for what the request does not type
+ * (e.g. `stream_options`).
+ *
+ * @example
+ * ```ts
+ * import { Validation } from "@effect-mimo/core"
+ *
+ * Validation.reservedExtraBodyFields.includes("stream") // true
+ * Validation.reservedExtraBodyFields.includes("stream_options") // false
+ * ```
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const reservedExtraBodyFields: ReadonlyArray<string> = internal.reservedExtraBodyFields
+
+/**
  * Checks a chat request before it is sent, and returns it decoded (fields the
  * Schema does not know are dropped; `extra_body` is kept). It fails with a
  * `ValidationError` on the first of:
  *
  * - anything structurally wrong (a wrong type, a missing field, an unknown
  *   part type), named by its path, e.g. `messages[0].content[1].type`;
- * - an unknown model (unless `profile.allowUnknownModels`);
+ * - an unknown model, unless it is shaped like MiMo's
+ *   ({@link looksLikeMimoModel}: sent as a text model, with a warning logged)
+ *   or `profile.allowUnknownModels`;
+ * - `extra_body` setting a field the request types or another
+ *   {@link reservedExtraBodyFields} one (e.g. `extra_body.stream`), so the
+ *   body actually sent is the body checked; `extra_body` or a tool's
+ *   `parameters` holding what is not JSON (a bigint, a function, NaN, a cycle,
+ *   nesting deeper than 64);
  * - missing or empty `messages`; a message with a missing or unknown `role`;
  *   a `tool` message without `tool_call_id`; an `assistant` message with
  *   neither `content` nor `tool_calls`;
@@ -193,10 +265,21 @@ export const toolNamePattern: RegExp = internal.toolNamePattern
  *   `stopMax` stop sequences; a bad tool name; web search `max_keyword` or
  *   `limit` outside 1–50; a video `fps` outside 0.1–10;
  * - an image, audio or video part sent to a model that does not take it;
+ * - thinking mode on (`thinking: {type: "enabled"}`, or left out for a model
+ *   whose default is on: mimo-v2.5-pro, mimo-v2-pro, mimo-v2.5, mimo-v2-omni
+ *   and their aliases) with an assistant message that has `tool_calls` but no
+ *   `reasoning_content` (the server answers 400): the field names the
+ *   message, e.g. `messages[1].reasoning_content`;
+ * - a `tool_choice` the host does not honour (`profile.toolChoices`; Xiaomi:
+ *   `"auto"` only; `"required"` nowhere);
  * - for TTS models: `tools`, `tool_choice`, `thinking`, `response_format` or
  *   `stop`; no assistant message (the text to speak; voicedesign with
  *   `optimize_text_preview` may leave it out); voiceclone without
  *   `audio.voice`; voicedesign without a user message, or with `audio.voice`.
+ *
+ * Allowed but logged once per process (`Effect.logWarning`): an unknown
+ * model sent anyway, and `temperature` / `top_p` that the model ignores with
+ * thinking on.
  *
  * It never dies: any input, however malformed, succeeds or fails with a
  * `ValidationError`.

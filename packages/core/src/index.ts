@@ -104,6 +104,13 @@ export * as Scrub from "./Scrub.js"
 export * as ServerError from "./ServerError.js"
 
 /**
+ * Scrubbing our own secrets (the key, the base URL's credentials and query)
+ * out of text that came from a server.
+ * @since 0.2.0
+ */
+export * as Redaction from "./Redaction.js"
+
+/**
  * A client-side rate limiter in front of the wire, as a `MimoClient` decorator.
  *
  * @since 0.1.0

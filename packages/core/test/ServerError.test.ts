@@ -1,3 +1,4 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -6,6 +7,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Either, Exit, FastCheck as fc, Option, Redacted, Schedule, Stream } from "effect"
+import * as Http from "node:http"
 import {
   ChatCompletion,
   ErrorCode,
@@ -13,6 +15,7 @@ import {
   MimoClient,
   MimoError,
   MimoTransport,
+  Redaction,
   ServerError
 } from "../src/index.js"
 
@@ -467,4 +470,136 @@ describe("ServerError.sseStreamWithRetries", () => {
     expect(ServerError.decodeRetryNotice("{\"attempt\":0}")).toEqual(Option.none())
     expect(ServerError.decodeRetryNotice("not json")).toEqual(Option.none())
   })
+})
+
+// -----------------------------------------------------------------------------
+// issue 11: nothing the server holds reaches a browser
+// -----------------------------------------------------------------------------
+
+describe("ServerError with a redactor, over a hostile upstream (loopback)", () => {
+  const key = "sk-HOSTILE-echo-5f4e3d2c1b0a"
+  const proxy = "https://gw-user:pw-s3cret-99@proxy.example/v1?token=tok-77aa88bb"
+  const echo = `key ${key}, header Bearer ${key}, url ${proxy}, encoded ${encodeURIComponent(key)}`
+  const redact = Redaction.make({ secrets: [Redacted.make(key)], baseUrls: [proxy] })
+  const secretsIn = (text: string) =>
+    [key, "pw-s3cret-99", "tok-77aa88bb", "gw-user"].filter((s) =>
+      text.includes(s) || text.includes(encodeURIComponent(s))
+    )
+
+  /** An upstream that echoes the key everywhere: a 503, a 401, then a stream whose text carries it. */
+  const hostile = (answers: Array<(res: Http.ServerResponse) => void>) =>
+    Effect.acquireRelease(
+      Effect.async<{ readonly url: string; readonly server: Http.Server }>((resume) => {
+        const server = Http.createServer((req, res) => {
+          req.resume()
+          req.on("end", () => (answers.shift() ?? ((r) => r.writeHead(500).end()))(res))
+        })
+        server.listen(0, "127.0.0.1", () => {
+          const address = server.address()
+          const port = typeof address === "object" && address !== null ? address.port : 0
+          resume(Effect.succeed({ url: `http://127.0.0.1:${port}/v1`, server }))
+        })
+      }),
+      ({ server }) =>
+        Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+    )
+
+  const envelope = (res: Http.ServerResponse, status: number, code: string) => {
+    res.writeHead(status, { "content-type": "application/json", "x-request-id": `req-${key}` })
+    res.end(JSON.stringify({ error: { code, message: echo, type: echo, param: key } }))
+  }
+
+  /** A gateway-like loopback server that renders `respond()` with Node, as a browser would read it. */
+  const gateway = (respond: () => HttpServerResponse.HttpServerResponse) =>
+    Effect.acquireRelease(
+      Effect.async<{ readonly url: string; readonly server: Http.Server }>((resume) => {
+        const server = Http.createServer((_req, res) => {
+          const web = HttpServerResponse.toWeb(respond())
+          const headers: Record<string, string> = {}
+          web.headers.forEach((value, name) => (headers[name] = value))
+          res.writeHead(web.status, headers)
+          void (async () => {
+            const reader = web.body?.getReader()
+            for (;;) {
+              const part = await reader?.read()
+              if (part === undefined || part.done) break
+              res.write(part.value)
+            }
+            res.end()
+          })()
+        })
+        server.listen(0, "127.0.0.1", () => {
+          const address = server.address()
+          const port = typeof address === "object" && address !== null ? address.port : 0
+          resume(Effect.succeed({ url: `http://127.0.0.1:${port}/`, server }))
+        })
+      }),
+      ({ server }) =>
+        Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+    )
+
+  it("scrubs raw, Bearer, URL-encoded and base-URL forms", () => {
+    expect(secretsIn(redact(echo))).toEqual([])
+    expect(redact(`Bearer ${key}`)).toBe("Bearer <redacted>")
+    expect(redact("nothing secret")).toBe("nothing secret")
+    expect(Redaction.make({ secrets: ["abc"] })("abc")).toBe("abc")
+    const withProto = Redaction.deep(JSON.parse(`{"__proto__":{"x":"${key}"}}`), redact)
+    expect(Object.getPrototypeOf(withProto)).toBe(Object.prototype)
+    expect(JSON.stringify(withProto)).toBe("{\"__proto__\":{\"x\":\"<redacted>\"}}")
+  })
+
+  it.scopedLive("error envelopes, retry notices and chunks reach the browser without the key", () =>
+    Effect.gen(function*() {
+      const sse = (res: Http.ServerResponse) => {
+        res.writeHead(200, { "content-type": "text/event-stream" })
+        const c = (content: string, finish: string | null) =>
+          `data: ${
+            JSON.stringify({
+              id: "c",
+              object: "chat.completion.chunk",
+              created: 1,
+              model: "mimo-v2-flash",
+              choices: [{ index: 0, delta: { content }, finish_reason: finish }]
+            })
+          }\n\n`
+        res.end(c(`your key is ${key}`, null) + c(".", "stop") + "data: [DONE]\n\n")
+      }
+      const upstream = yield* hostile([
+        (res) => envelope(res, 503, "service_unavailable"),
+        sse,
+        (res) => envelope(res, 401, "authentication_failed")
+      ])
+      const mimo = yield* MimoClient.make({
+        apiKey: Redacted.make(key),
+        baseUrl: upstream.url,
+        retry: Schedule.spaced("5 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+      }).pipe(Effect.provide(MimoTransport.layerHttpClient), Effect.provide(FetchHttpClient.layer))
+
+      const streamPage = yield* gateway(() =>
+        ServerError.sseStreamWithRetries((onRetry) => mimo.stream(hello, { onRetry }), { redact })
+      )
+      const streamed = yield* Effect.promise(() => fetch(streamPage.url).then((r) => r.text()))
+      expect(streamed).toContain("event: mimo.retry")
+      expect(streamed).toContain("<redacted>")
+      expect(secretsIn(streamed)).toEqual([])
+      // the browser-facing stream ended when the upstream did: [DONE] is the last event
+      expect(streamed.trimEnd().endsWith("data: [DONE]")).toBe(true)
+
+      const failure = yield* Effect.flip(mimo.chat(hello, { retry: Schedule.stop }))
+      expect(failure._tag).toBe("AuthenticationFailed")
+      const errorPage = yield* gateway(() => ServerError.toResponse(failure, { redact }))
+      const response = yield* Effect.promise(() => fetch(errorPage.url))
+      const body = yield* Effect.promise(() => response.text())
+      expect(response.status).toBe(401)
+      expect(secretsIn(body + (response.headers.get("x-request-id") ?? ""))).toEqual([])
+      expect(JSON.parse(body)).toMatchObject({ error: { code: "authentication_failed", param: "<redacted>" } })
+      // without a redactor the echo would have gone through: the test can see a leak
+      expect(secretsIn(ServerError.render(failure).body)).not.toEqual([])
+    }))
 })

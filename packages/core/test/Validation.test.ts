@@ -1,6 +1,8 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, FastCheck as fc, Redacted } from "effect"
-import { ChatCompletion, MimoError, Validation } from "../src/index.js"
+import { Cause, Effect, Exit, FastCheck as fc, Logger, Redacted, Stream } from "effect"
+import * as Http from "node:http"
+import { ChatCompletion, MimoClient, MimoError, MimoTransport, Validation } from "../src/index.js"
 
 const base = { model: "mimo-v2.5-pro", messages: [{ role: "user", content: "hi" }] }
 const tts = { model: "mimo-v2.5-tts", messages: [{ role: "assistant", content: "Hello" }] }
@@ -40,16 +42,18 @@ const cases: ReadonlyArray<Case> = [
     value: "\"gpt-4o\"",
     message: "model: \"gpt-4o\" is not a known model (profile xiaomi); expected one of mimo-v2.5-pro, mimo-v2-pro, " +
       "mimo-v2.5, mimo-v2-omni, mimo-v2-flash, mimo-v2.5-tts, mimo-v2.5-tts-voicedesign, mimo-v2.5-tts-voiceclone, " +
-      "mimo-v2-tts, mimo-v2.5-asr, or allowUnknownModels: true to send it anyway"
+      "mimo-v2-tts, mimo-v2.5-asr, an id shaped like MiMo's (mimo-v<version>[-<variant>][[<suffix>]], sent with " +
+      "a warning), or allowUnknownModels: true to send it anyway"
   },
   {
-    name: "a model the mimo-v2.com host does not list",
-    input: base,
+    name: "a model not shaped like MiMo's, on the mimo-v2.com host",
+    input: { ...base, model: "MiMo-V2-Pro" },
     profile: Validation.mimoV2,
     field: "model",
-    value: "\"mimo-v2.5-pro\"",
-    message: "model: \"mimo-v2.5-pro\" is not a known model (profile mimo-v2); expected one of mimo-v2-pro, " +
+    value: "\"MiMo-V2-Pro\"",
+    message: "model: \"MiMo-V2-Pro\" is not a known model (profile mimo-v2); expected one of mimo-v2-pro, " +
       "mimo-v2-omni, mimo-v2-flash, mimo-v2.5-tts, mimo-v2.5-tts-voicedesign, mimo-v2.5-tts-voiceclone, " +
+      "an id shaped like MiMo's (mimo-v<version>[-<variant>][[<suffix>]], sent with a warning), " +
       "or allowUnknownModels: true to send it anyway"
   },
   {
@@ -689,5 +693,266 @@ describe("replaying a response message", () => {
         messages: [{ role: "user", content: "hi" }, { role: "assistant", content: null, tool_calls: null }]
       }))
       expect(error.field).toBe("messages[1].content")
+    }))
+})
+
+// -----------------------------------------------------------------------------
+// issue 11: validation cannot be bypassed
+// -----------------------------------------------------------------------------
+
+/** Runs `effect` with every log line captured (level and message). */
+const captureLogs = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const lines: Array<{ level: string; message: string }> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      lines.push({ level: logLevel.label, message: Array.isArray(message) ? message.join(" ") : String(message) })
+    })
+    const exit = yield* Effect.exit(effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))))
+    return { exit, lines }
+  })
+
+const toolCall = { id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } } as const
+const replay = (model: string, assistant: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [
+    { role: "user", content: "Weather?" },
+    { role: "assistant", content: "", tool_calls: [toolCall], ...assistant },
+    { role: "tool", tool_call_id: "call_1", content: "sunny" }
+  ],
+  ...extra
+})
+
+describe("extra_body cannot change what was checked", () => {
+  for (const key of ["model", "messages", "stream", "n", "temperature", "max_completion_tokens", "max_tokens"]) {
+    it.effect(`rejects extra_body.${key}`, () =>
+      Effect.gen(function*() {
+        const error = yield* rejection({ ...base, extra_body: { stream_options: { include_usage: true }, [key]: 9 } })
+        expect(error.field).toBe(`extra_body.${key}`)
+        expect(error.message).toContain(`"${key}" may not be set through extra_body`)
+      }))
+  }
+
+  it.effect("rejects a __proto__ key, however it got there", () =>
+    Effect.gen(function*() {
+      const input: unknown = JSON.parse(`{"model":"mimo-v2-flash","messages":[{"role":"user","content":"hi"}],
+        "extra_body":{"__proto__":{"stream":true}}}`)
+      const error = yield* rejection(input)
+      expect(error.field).toBe("extra_body.__proto__")
+    }))
+
+  it.effect("rejects what JSON cannot carry, naming the path, and never dies", () =>
+    Effect.gen(function*() {
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      const bad: ReadonlyArray<[unknown, string]> = [
+        [{ seed: 1n }, "extra_body.seed"],
+        [{ seed: Number.NaN }, "extra_body.seed"],
+        [{ a: [1, () => 1] }, "extra_body.a[1]"],
+        [{ cyclic }, "extra_body.cyclic"],
+        [{ when: new Date(0) }, "extra_body.when"]
+      ]
+      for (const [extra_body, field] of bad) {
+        const error = yield* rejection({ ...base, extra_body })
+        expect(error.field.startsWith(field)).toBe(true)
+        expect(error.message).toContain("cannot be sent as JSON")
+      }
+      yield* Validation.validateChatRequest({ ...base, extra_body: { seed: undefined, list: [undefined, 1] } })
+      const tools = [{ type: "function", function: { name: "f", parameters: { big: 1n } } }]
+      expect((yield* rejection({ ...base, tools })).field).toBe("tools[0].function.parameters.big")
+    }))
+
+  it.effect("keeps the fields the request does not type", () =>
+    Effect.gen(function*() {
+      const request = { ...base, extra_body: { stream_options: { include_usage: true }, parallel_tool_calls: false } }
+      const decoded = yield* Validation.validateChatRequest(request)
+      expect(ChatCompletion.toBody(decoded)).toEqual({
+        ...base,
+        stream_options: { include_usage: true },
+        parallel_tool_calls: false
+      })
+    }))
+
+  it("lists the reserved fields", () => {
+    expect([...Validation.reservedExtraBodyFields].sort()).toEqual(
+      [...Object.keys(ChatCompletion.Request.fields), "n", "max_tokens", "__proto__"].sort()
+    )
+  })
+})
+
+describe("model ids shaped like MiMo's", () => {
+  it("are recognised by their shape", () => {
+    for (const id of [...Validation.xiaomi.knownModels, "mimo-v2.6-pro", "mimo-v2.5-pro[1m]", "mimo-v3"]) {
+      expect(Validation.looksLikeMimoModel(id)).toBe(true)
+    }
+    expect(Validation.looksLikeMimoModel("mimo-v2.5-pro-ultraspeed")).toBe(true)
+    for (const id of ["gpt-4o", "MiMo-V2-Pro", "mimo-v2.5-pro ", "mimo-2", "mimo-v2.5-pro[1m][2]", "x".repeat(65)]) {
+      expect(Validation.looksLikeMimoModel(id)).toBe(false)
+    }
+  })
+
+  it.effect("are sent as text models with one warning per id, not refused", () =>
+    Effect.gen(function*() {
+      const request = { ...base, model: "mimo-v2.6-pro-ultraspeed", max_completion_tokens: 131072 }
+      const first = yield* captureLogs(Validation.validateChatRequest(request))
+      expect(Exit.isSuccess(first.exit)).toBe(true)
+      expect(first.lines).toEqual([{
+        level: "WARN",
+        message: "MiMo request: model \"mimo-v2.6-pro-ultraspeed\" is not a known MiMo model; sent as a text model " +
+          "with the text ranges of profile xiaomi"
+      }])
+      const second = yield* captureLogs(Validation.validateChatRequest(request))
+      expect(Exit.isSuccess(second.exit)).toBe(true)
+      expect(second.lines).toEqual([])
+      // the kind's ranges still apply
+      const error = yield* rejection({ ...request, max_completion_tokens: 131073 })
+      expect(error.field).toBe("max_completion_tokens")
+    }))
+
+  it.effect("the same rule for speech: a MiMo-shaped TTS id is sent with a warning", () =>
+    Effect.gen(function*() {
+      const { exit, lines } = yield* captureLogs(
+        Validation.validateSpeechRequest({ model: "mimo-v2.6-tts", text: "Hello", voice: "Mia" })
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(lines.map((l) => l.level)).toEqual(["WARN"])
+      expect(lines[0].message).toContain("\"mimo-v2.6-tts\" is not a known MiMo model")
+    }))
+
+  it.effect("a known id the host does not list is sent with a warning too", () =>
+    Effect.gen(function*() {
+      const { exit, lines } = yield* captureLogs(Validation.validateChatRequest(base, Validation.mimoV2))
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(lines.map((l) => l.message)).toEqual([
+        "MiMo request: model \"mimo-v2.5-pro\" is not listed by profile mimo-v2; sent anyway"
+      ])
+    }))
+})
+
+describe("thinking mode needs reasoning_content on earlier tool calls", () => {
+  it.effect("refuses by the model's default, naming the message", () =>
+    Effect.gen(function*() {
+      for (const model of ["mimo-v2.5-pro", "mimo-v2-omni", "mimo-v2.5-pro[1m]"]) {
+        const error = yield* rejection(replay(model, {}))
+        expect(error.field).toBe("messages[1].reasoning_content")
+        expect(error.message).toContain("with thinking mode on (thinking on by default for")
+        expect(error.message).toContain("(messages[1])")
+      }
+      const explicit = yield* rejection(replay("mimo-v2-flash", { reasoning_content: null }, {
+        thinking: { type: "enabled" }
+      }))
+      expect(explicit.field).toBe("messages[1].reasoning_content")
+      expect(explicit.value).toBe("null")
+    }))
+
+  it.effect("accepts it with reasoning_content, or with thinking off", () =>
+    Effect.gen(function*() {
+      yield* Validation.validateChatRequest(replay("mimo-v2.5-pro", { reasoning_content: "look it up" }))
+      yield* Validation.validateChatRequest(replay("mimo-v2.5-pro", {}, { thinking: { type: "disabled" } }))
+      yield* Validation.validateChatRequest(replay("mimo-v2-flash", {}))
+      yield* Validation.validateChatRequest(replay("mimo-v9-unknown", {}))
+    }))
+
+  it.effect("warns once that temperature is ignored with thinking on", () =>
+    Effect.gen(function*() {
+      const { lines } = yield* captureLogs(
+        Validation.validateChatRequest({ ...base, model: "mimo-v2-omni", temperature: 0.2 })
+      )
+      expect(lines.map((l) => l.message)).toEqual([
+        "MiMo request: temperature: ignored by mimo-v2-omni with thinking on (the server uses 1.0); " +
+        "send thinking: {type: \"disabled\"} for it to apply"
+      ])
+      const off = yield* captureLogs(
+        Validation.validateChatRequest({ ...base, temperature: 0.2, thinking: { type: "disabled" } })
+      )
+      expect(off.lines).toEqual([])
+    }))
+})
+
+describe("tool_choice values a host ignores", () => {
+  it.effect("are refused on Xiaomi's hosts; mimo-v2.com takes none and a named function", () =>
+    Effect.gen(function*() {
+      const named = { type: "function", function: { name: "get_weather" } }
+      for (const choice of ["required", "none", named]) {
+        const error = yield* rejection({ ...base, tool_choice: choice })
+        expect(error.field).toBe("tool_choice")
+        expect(error.message).toContain("the server would silently treat it as \"auto\"")
+      }
+      yield* Validation.validateChatRequest({ ...base, tool_choice: "auto" })
+      const v2 = { ...base, model: "mimo-v2-pro" }
+      yield* Validation.validateChatRequest({ ...v2, tool_choice: "none" }, Validation.mimoV2)
+      yield* Validation.validateChatRequest({ ...v2, tool_choice: named }, Validation.mimoV2)
+      expect((yield* rejection({ ...v2, tool_choice: "required" }, Validation.mimoV2)).field).toBe("tool_choice")
+    }))
+})
+
+describe("nothing a validation refuses reaches the wire (loopback server)", () => {
+  /** A loopback server that counts what reaches it and answers a tiny completion. */
+  const counting = Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly bodies: Array<string>; readonly server: Http.Server }>((resume) => {
+      const bodies: Array<string> = []
+      const server = Http.createServer((req, res) => {
+        let body = ""
+        req.on("data", (c: Buffer) => body += c.toString("utf8"))
+        req.on("end", () => {
+          bodies.push(body)
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(JSON.stringify({
+            id: "x",
+            object: "chat.completion",
+            created: 0,
+            model: "mimo-v2-flash",
+            choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }]
+          }))
+        })
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        resume(Effect.succeed({ url: `http://127.0.0.1:${port}/v1`, bodies, server }))
+      })
+    }),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+  it.scopedLive("refuses bypasses with 0 requests sent, and sends exactly the checked body", () =>
+    Effect.gen(function*() {
+      const { bodies, url } = yield* counting
+      const mimo = yield* MimoClient.make({ apiKey: Redacted.make("sk-loopback"), baseUrl: url }).pipe(
+        Effect.provide(MimoTransport.layerHttpClient),
+        Effect.provide(FetchHttpClient.layer)
+      )
+      const refused: ReadonlyArray<[unknown, string]> = [
+        [{ ...base, model: "mimo-v2-flash", extra_body: { stream: true } }, "extra_body.stream"],
+        [{ ...base, model: "mimo-v2-flash", extra_body: { model: "gpt-4o" } }, "extra_body.model"],
+        [{ ...base, model: "mimo-v2-flash", extra_body: { n: 8 } }, "extra_body.n"],
+        [{ ...base, model: "mimo-v2-flash", extra_body: { temperature: 9 } }, "extra_body.temperature"],
+        [{ ...base, model: "mimo-v2-flash", extra_body: { seed: 1n } }, "extra_body.seed"],
+        [{ ...base, model: "mimo-v2-flash", tool_choice: "required" }, "tool_choice"],
+        [replay("mimo-v2.5-pro", {}), "messages[1].reasoning_content"]
+      ]
+      for (const [request, field] of refused) {
+        const chat = yield* Effect.flip(mimo.chat(request as ChatCompletion.Request))
+        expect(chat._tag).toBe("ValidationError")
+        expect(chat._tag === "ValidationError" && chat.field).toBe(field)
+        const stream = yield* Effect.flip(Stream.runDrain(mimo.stream(request as ChatCompletion.Request)))
+        expect(stream._tag === "ValidationError" && stream.field).toBe(field)
+      }
+      expect(bodies).toEqual([])
+      const ok: ChatCompletion.Request = {
+        model: "mimo-v2.6-flash[1m]",
+        messages: [{ role: "user", content: "hi" }],
+        extra_body: { stream_options: { include_usage: true } }
+      }
+      yield* mimo.chat(ok)
+      expect(bodies.map((b) => JSON.parse(b))).toEqual([{
+        model: "mimo-v2.6-flash[1m]",
+        messages: base.messages,
+        stream: false,
+        stream_options: { include_usage: true }
+      }])
     }))
 })

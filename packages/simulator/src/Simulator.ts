@@ -175,7 +175,34 @@ export interface Options {
   readonly chunkDelay?: Duration.DurationInput | undefined
   /** Keep `@effect/platform`'s per-request server spans. Default `false` (they cost ~100 µs a request). */
   readonly tracing?: boolean | undefined
+  /**
+   * The largest request body read, in bytes; a larger one is answered
+   * `413 request_too_large` (in the `errorShape` envelope) with
+   * `Connection: close`, read no further. Default {@link defaultMaxBodyBytes} (32 MiB).
+   */
+  readonly maxBodyBytes?: number | undefined
+  /**
+   * A token the control endpoints (`/_sim/*`) require in `x-mimo-sim-token`.
+   * Default: none (they are still closed to browsers on other origins).
+   */
+  readonly controlToken?: Redacted.Redacted<string> | undefined
 }
+
+/**
+ * The default of `Options.maxBodyBytes`: 32 MiB (room for base64 images,
+ * audio and voice samples; the platform's own default is 10 MiB).
+ *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-mimo/simulator"
+ *
+ * Simulator.defaultMaxBodyBytes // 33554432
+ * ```
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultMaxBodyBytes: number = 32 * 1024 * 1024
 
 /**
  * What the simulator has seen since it started (or since `resetStats`).
@@ -404,6 +431,8 @@ export const layer = (options?: Options): Layer.Layer<Simulator, HttpServerError
  * | `MIMO_SIM_ERROR_SHAPE` | `errorShape` | seed |
  * | `MIMO_SIM_CORS` | `cors` | false |
  * | `MIMO_SIM_CHUNK_DELAY` | `chunkDelay` (a duration, e.g. `20 millis`) | none |
+ * | `MIMO_SIM_MAX_BODY_BYTES` | `maxBodyBytes` | 33554432 |
+ * | `MIMO_SIM_CONTROL_TOKEN` | `controlToken` | none |
  * | `MIMO_SIM_RATE_LIMIT` | `rateLimit.enabled` | true |
  * | `MIMO_SIM_RPM` / `MIMO_SIM_RPS` | `rateLimit.requestsPerMinute` / `requestsPerSecond` | 100 / unset |
  * | `MIMO_SIM_TPM` | `rateLimit.tokensPerMinute` | 10000000 |

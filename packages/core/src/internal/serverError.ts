@@ -15,7 +15,9 @@ import type * as ChatCompletion from "../ChatCompletion.js"
 import * as ErrorResponse from "../ErrorResponse.js"
 import type * as MimoClient from "../MimoClient.js"
 import * as MimoError from "../MimoError.js"
+import type * as Redaction from "../Redaction.js"
 import type * as ServerError from "../ServerError.js"
+import * as redaction from "./redaction.js"
 import * as RetryAfter from "./retryAfter.js"
 
 type Wire = MimoError.ApiError | MimoError.UnknownApiError
@@ -68,12 +70,26 @@ export const toWireError = (error: MimoError.MimoError): Wire => {
   }
 }
 
+/** The rendered envelope with every string in it (and its header values) scrubbed. */
+const scrubRendered = (rendered: ErrorResponse.Rendered, redact: Redaction.Redactor): ErrorResponse.Rendered => {
+  if (redact === redaction.none) return rendered
+  let body: string
+  try {
+    body = JSON.stringify(redaction.deep(JSON.parse(rendered.body), redact))
+  } catch {
+    body = redact(rendered.body)
+  }
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(rendered.headers)) headers[name] = redact(value)
+  return { ...rendered, body, headers }
+}
+
 /** @internal */
 export const render = (
   error: MimoError.MimoError,
   options?: ServerError.RenderOptions
 ): ErrorResponse.Rendered => {
-  const rendered = ErrorResponse.encode(toWireError(error))
+  const rendered = scrubRendered(ErrorResponse.encode(toWireError(error)), options?.redact ?? redaction.none)
   if (error._tag === "CircuitOpen") {
     // A 503 may say when to come back too: when the breaker lets a probe through.
     return error.retryAfter === undefined
@@ -97,9 +113,10 @@ export const toResponse = (
 
 /** @internal */
 export const middleware = <E, R>(
-  app: HttpApp.Default<E | MimoError.MimoError, R>
+  app: HttpApp.Default<E | MimoError.MimoError, R>,
+  options?: ServerError.RenderOptions
 ): HttpApp.Default<E, R> =>
-  Effect.catchAll(app, (e) => MimoError.isMimoError(e) ? Effect.succeed(toResponse(e)) : Effect.fail(e))
+  Effect.catchAll(app, (e) => MimoError.isMimoError(e) ? Effect.succeed(toResponse(e, options)) : Effect.fail(e))
 
 // -----------------------------------------------------------------------------
 // SSE
@@ -120,19 +137,25 @@ const defectError = new MimoError.InternalError({ message: "The server failed wh
  * sent as a bare `internal_error`. An interruption (the client went away)
  * stays an interruption.
  */
-const frames = (stream: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError>): Stream.Stream<Uint8Array> =>
-  stream.pipe(
-    Stream.map((chunk) => frame(JSON.stringify(chunk))),
+const frames = (
+  stream: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError>,
+  options: ServerError.SseOptions | undefined
+): Stream.Stream<Uint8Array> => {
+  const redact = options?.redact ?? redaction.none
+  const renderOptions = { redact }
+  return stream.pipe(
+    Stream.map((chunk) => frame(JSON.stringify(redaction.deep(chunk, redact)))),
     Stream.concat(Stream.succeed(done)),
     Stream.catchAllCause((cause) => {
       const failure = Cause.failureOption(cause)
-      if (Option.isSome(failure)) return Stream.succeed(frame(render(failure.value).body))
+      if (Option.isSome(failure)) return Stream.succeed(frame(render(failure.value, renderOptions).body))
       if (Cause.isInterruptedOnly(cause)) return Stream.fromEffect(Effect.interrupt)
       return Stream.fromEffect(
         Effect.as(Effect.logError("MiMo stream failed with a defect", cause), frame(render(defectError).body))
       )
     })
   )
+}
 
 const sseOptions = (options: ServerError.SseOptions | undefined): HttpServerResponse.Options => ({
   status: 200,
@@ -144,7 +167,7 @@ const sseOptions = (options: ServerError.SseOptions | undefined): HttpServerResp
 export const sseStream = (
   stream: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError>,
   options?: ServerError.SseOptions
-): HttpServerResponse.HttpServerResponse => HttpServerResponse.stream(frames(stream), sseOptions(options))
+): HttpServerResponse.HttpServerResponse => HttpServerResponse.stream(frames(stream, options), sseOptions(options))
 
 // -----------------------------------------------------------------------------
 // Retry notices
@@ -175,7 +198,12 @@ const wireEnvelopeError = (error: Wire): ServerError.RetryNotice["error"] => {
 }
 
 /** @internal */
-export const toRetryNotice = (event: MimoClient.RetryEvent): ServerError.RetryNotice => {
+export const toRetryNotice = (
+  event: MimoClient.RetryEvent,
+  redact: Redaction.Redactor = redaction.none
+): ServerError.RetryNotice => redaction.deep(noticeOf(event), redact)
+
+const noticeOf = (event: MimoClient.RetryEvent): ServerError.RetryNotice => {
   const wire = toWireError(event.error)
   const retryAfter = wire._tag === "RateLimitExceeded" && wire.retryAfter !== undefined &&
       Duration.isFinite(wire.retryAfter)
@@ -214,8 +242,8 @@ export const decodeRetryNotice = (data: string): Option.Option<MimoClient.RetryE
   })
 
 /** @internal */
-export const retryNoticeFrame = (event: MimoClient.RetryEvent): string =>
-  `event: ${retryNoticeEvent}\ndata: ${JSON.stringify(toRetryNotice(event))}\n\n`
+export const retryNoticeFrame = (event: MimoClient.RetryEvent, redact: Redaction.Redactor = redaction.none): string =>
+  `event: ${retryNoticeEvent}\ndata: ${JSON.stringify(toRetryNotice(event, redact))}\n\n`
 
 /** @internal */
 export const sseStreamWithRetries = (
@@ -232,8 +260,9 @@ export const sseStreamWithRetries = (
       // client's backpressure on the upstream. Closing the response interrupts the producer.
       const queue = yield* Effect.acquireRelease(Queue.bounded<Take.Take<Uint8Array>>(64), Queue.shutdown)
       const offer = (bytes: Uint8Array) => Queue.offer(queue, Take.of(bytes))
-      const onRetry = (event: MimoClient.RetryEvent) => offer(encoder.encode(retryNoticeFrame(event)))
-      yield* frames(Stream.suspend(() => f(onRetry))).pipe(
+      const redact = options?.redact ?? redaction.none
+      const onRetry = (event: MimoClient.RetryEvent) => offer(encoder.encode(retryNoticeFrame(event, redact)))
+      yield* frames(Stream.suspend(() => f(onRetry)), options).pipe(
         Stream.runForEach(offer),
         Effect.ensuring(Queue.offer(queue, Take.end)),
         Effect.forkScoped

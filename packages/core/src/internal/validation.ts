@@ -8,7 +8,7 @@ import * as AST from "effect/SchemaAST"
 import * as ChatCompletion from "../ChatCompletion.js"
 import * as MimoError from "../MimoError.js"
 import * as Model from "../Model.js"
-import type { Profile, Range } from "../Validation.js"
+import type { Profile, Range, ToolChoiceKind } from "../Validation.js"
 
 type Failure = MimoError.ValidationError | undefined
 
@@ -250,13 +250,14 @@ const precheck = (input: unknown, profile: Profile): Failure => {
   if (model.trim() === "") {
     return fail("model", render(model), "a model id", `model: ${render(model)} is empty; expected a model id`)
   }
-  if (!profile.allowUnknownModels && !profile.knownModels.includes(model)) {
+  if (!profile.allowUnknownModels && !profile.knownModels.includes(model) && !looksLikeMimoModel(model)) {
     const expected = `one of ${profile.knownModels.join(", ")}`
     return fail(
       "model",
       render(model),
       expected,
       `model: ${render(model)} is not a known model (profile ${profile.name}); expected ${expected}, ` +
+        `an id shaped like MiMo's (mimo-v<version>[-<variant>][[<suffix>]], sent with a warning), ` +
         `or allowUnknownModels: true to send it anyway`
     )
   }
@@ -455,15 +456,39 @@ const checkTools = (request: ChatCompletion.Request): Failure => {
   return undefined
 }
 
-const checkRequest = (request: ChatCompletion.Request, profile: Profile): Failure => {
+const checkRequest = (
+  request: ChatCompletion.Request,
+  raw: Record<PropertyKey, unknown>,
+  profile: Profile,
+  warnings: Array<Warning>
+): Failure => {
   const info = Model.info(request.model)
   const kind = Option.match(info, { onNone: (): Model.Kind => "text", onSome: (m) => m.kind })
+  const extra = checkExtraBody(request, raw)
+  if (extra) return extra
+  const parameters = checkToolParameters(request)
+  if (parameters) return parameters
+  if (!profile.knownModels.includes(request.model)) {
+    const alias = Option.getOrUndefined(baseModel(request.model))
+    warnings.push({
+      key: `model:${profile.name}:${request.model}`,
+      message: Option.isSome(info)
+        ? `model ${JSON.stringify(request.model)} is not listed by profile ${profile.name}; sent anyway`
+        : `model ${JSON.stringify(request.model)} is not a known MiMo model; sent as a text model` +
+          (alias === undefined || alias.id === request.model ? "" : ` (thinking default as ${alias.id})`) +
+          ` with the ${kind} ranges of profile ${profile.name}`
+    })
+  }
   const messages = checkMessages(request, info)
   if (messages) return messages
   if (Option.isSome(info) && info.value.kind === "tts") {
     const tts = checkTts(request, info.value)
     if (tts) return tts
   }
+  const thinking = checkThinking(request, warnings)
+  if (thinking) return thinking
+  const toolChoice = checkToolChoice(request, profile)
+  if (toolChoice) return toolChoice
   if (request.temperature !== undefined) {
     const failure = checkRange("temperature", request.temperature, profile.temperature, { profile })
     if (failure) return failure
@@ -501,6 +526,229 @@ const checkRequest = (request: ChatCompletion.Request, profile: Profile): Failur
   return checkTools(request)
 }
 
+// -----------------------------------------------------------------------------
+// escape hatches, aliases, thinking, tool_choice
+// -----------------------------------------------------------------------------
+
+/** A note for the log: allowed, but worth a look (logged once per `key` per process). */
+interface Warning {
+  readonly key: string
+  readonly message: string
+}
+
+/**
+ * The fields `extra_body` may not carry: every field the request types (so
+ * its checks cannot be bypassed), `n` (one choice per call) and `max_tokens`
+ * (an undocumented alias of `max_completion_tokens` that would skip its
+ * range), and `__proto__`.
+ */
+const reservedExtraBodyKeys: ReadonlySet<string> = new Set([
+  ...Object.keys(ChatCompletion.Request.fields),
+  "n",
+  "max_tokens",
+  "__proto__"
+])
+
+/** @internal */
+export const reservedExtraBodyFields: ReadonlyArray<string> = [...reservedExtraBodyKeys]
+
+const maxJsonDepth = 64
+
+/** The path to the first part of `u` that `JSON.stringify` cannot send as it is, if any. */
+const notJson = (u: unknown, depth: number): string | undefined => {
+  switch (typeof u) {
+    case "string":
+    case "boolean":
+    case "undefined": // left out of objects, null in arrays: JSON.stringify sends it fine
+      return undefined
+    case "number":
+      return Number.isFinite(u) ? undefined : ""
+    case "object": {
+      if (u === null) return undefined
+      if (depth >= maxJsonDepth) return ""
+      if (Array.isArray(u)) {
+        for (let i = 0; i < u.length; i++) {
+          const at = notJson(u[i], depth + 1)
+          if (at !== undefined) return `[${i}]${at}`
+        }
+        return undefined
+      }
+      if (!Predicate.isRecord(u)) return ""
+      const proto: unknown = Object.getPrototypeOf(u)
+      if (proto !== null && proto !== Object.prototype) return ""
+      for (const key of Object.keys(u)) {
+        const at = notJson(u[key], depth + 1)
+        if (at !== undefined) return `${formatPath([key]).replace(/^(?!\[)/, ".")}${at}`
+      }
+      return undefined
+    }
+    default:
+      return ""
+  }
+}
+
+const checkJson = (field: string, value: unknown): Failure => {
+  const at = notJson(value, 0)
+  if (at === undefined) return undefined
+  const path = `${field}${at}`
+  const shown = render(at === "" ? value : undefined)
+  return fail(
+    path,
+    shown,
+    `a JSON value (finite numbers, plain objects, nested at most ${maxJsonDepth} deep)`,
+    `${path}: cannot be sent as JSON; expected a JSON value (finite numbers, plain objects, ` +
+      `nested at most ${maxJsonDepth} deep, no cycles)`
+  )
+}
+
+const checkExtraBody = (request: ChatCompletion.Request, raw: Record<PropertyKey, unknown>): Failure => {
+  const extra = request.extra_body
+  if (extra === undefined) return undefined
+  const rawExtra = raw.extra_body
+  const keys = Object.keys(extra)
+  if (Predicate.isRecord(rawExtra) && Object.prototype.hasOwnProperty.call(rawExtra, "__proto__")) {
+    keys.unshift("__proto__")
+  }
+  for (const key of keys) {
+    if (reservedExtraBodyKeys.has(key)) {
+      const field = `extra_body${formatPath([key]).replace(/^(?!\[)/, ".")}`
+      return fail(
+        field,
+        render(key === "__proto__" ? undefined : extra[key]),
+        "a field the request does not type (set typed fields directly, where they are checked)",
+        `${field}: ${JSON.stringify(key)} may not be set through extra_body` +
+          (key in ChatCompletion.Request.fields ? `; set the request's own ${key} field, where it is checked` : "") +
+          " (extra_body is for fields the request does not type, e.g. stream_options)"
+      )
+    }
+  }
+  return checkJson("extra_body", extra)
+}
+
+const checkToolParameters = (request: ChatCompletion.Request): Failure => {
+  const tools = request.tools ?? []
+  for (let i = 0; i < tools.length; i++) {
+    const tool = tools[i]
+    if (tool.type === "function" && tool.function.parameters !== undefined) {
+      const failure = checkJson(`tools[${i}].function.parameters`, tool.function.parameters)
+      if (failure) return failure
+    }
+  }
+  return undefined
+}
+
+/**
+ * An id shaped like MiMo's: `mimo-v<major>[.<minor>]`, then `-<variant>`
+ * parts, then one `[<suffix>]` (`mimo-v2.6-pro`, `mimo-v2.5-pro-ultraspeed`,
+ * `mimo-v2.5-pro[1m]`); lower case, at most 64 characters.
+ *
+ * @internal
+ */
+export const looksLikeMimoModel = (id: string): boolean =>
+  id.length <= 64 && /^mimo-v\d+(?:\.\d+)?(?:-[a-z0-9]+(?:\.\d+)?)*(?:\[[a-z0-9]+\])?$/.test(id)
+
+/**
+ * The known model an alias is a variant of: the id with its `[<suffix>]`
+ * and then trailing `-<variant>` parts dropped, one at a time, until a known
+ * id is left (`mimo-v2.5-pro[1m]` → `mimo-v2.5-pro`).
+ *
+ * @internal
+ */
+export const baseModel = (id: string): Option.Option<Model.Info> => {
+  let candidate = id.replace(/\[[^\]]*\]$/, "")
+  for (;;) {
+    const found = Model.info(candidate)
+    if (Option.isSome(found)) return found
+    const dash = candidate.lastIndexOf("-")
+    if (dash <= "mimo-v".length) return Option.none()
+    candidate = candidate.slice(0, dash)
+  }
+}
+
+const hasReasoning = (message: ChatCompletion.AssistantMessage): boolean =>
+  typeof message.reasoning_content === "string"
+
+const checkThinking = (request: ChatCompletion.Request, warnings: Array<Warning>): Failure => {
+  const info = Option.orElse(Model.info(request.model), () => baseModel(request.model))
+  const model = Option.getOrUndefined(info)
+  if (model === undefined || model.kind !== "text") {
+    if (request.thinking?.type !== "enabled") return undefined
+  }
+  const explicit = request.thinking !== undefined
+  const on = explicit ? request.thinking?.type === "enabled" : model?.thinkingDefault === "enabled"
+  if (!on) return undefined
+  const why = explicit ? "thinking: {type: \"enabled\"}" : `thinking on by default for ${model?.id ?? request.model}`
+  for (let i = 0; i < request.messages.length; i++) {
+    const message = request.messages[i]
+    if (
+      message.role === "assistant" && message.tool_calls !== undefined && message.tool_calls !== null &&
+      message.tool_calls.length > 0 && !hasReasoning(message)
+    ) {
+      const field = `messages[${i}].reasoning_content`
+      return fail(
+        field,
+        message.reasoning_content === null ? "null" : "(missing)",
+        "the reasoning_content the assistant message came with",
+        `${field}: missing; with thinking mode on (${why}), an earlier assistant message with tool_calls ` +
+          `(messages[${i}]) must carry its original reasoning_content, or the server answers 400; ` +
+          `pass it back, or send thinking: {type: "disabled"}`
+      )
+    }
+  }
+  if (model !== undefined && model.thinkingOverridesSampling) {
+    for (const [key, used] of [["temperature", "1.0"], ["top_p", "0.95"]] as const) {
+      if (request[key] !== undefined) {
+        warnings.push({
+          key: `${key}:${model.id}`,
+          message: `${key}: ignored by ${model.id} with thinking on (the server uses ${used}); ` +
+            `send thinking: {type: "disabled"} for it to apply`
+        })
+      }
+    }
+  }
+  return undefined
+}
+
+/** @internal */
+export const toolChoiceKind = (choice: ChatCompletion.ToolChoice): ToolChoiceKind =>
+  typeof choice === "string" ? choice : "function"
+
+const showChoices = (kinds: ReadonlyArray<ToolChoiceKind>): string =>
+  kinds.map((k) => k === "function" ? "a named function" : JSON.stringify(k)).join(", ")
+
+/** @internal */
+export const defaultToolChoices: ReadonlyArray<ToolChoiceKind> = ["auto"]
+
+const checkToolChoice = (request: ChatCompletion.Request, profile: Profile): Failure => {
+  const choice = request.tool_choice
+  if (choice === undefined) return undefined
+  const allowed = profile.toolChoices ?? defaultToolChoices
+  const kind = toolChoiceKind(choice)
+  if (allowed.includes(kind)) return undefined
+  const shown = render(choice)
+  return fail(
+    "tool_choice",
+    shown,
+    `one of ${showChoices(allowed)}`,
+    `tool_choice: ${shown} is not honoured by this host (profile ${profile.name}): the server would silently ` +
+      `treat it as "auto"; expected ${showChoices(allowed)}, or leave it out`
+  )
+}
+
+/** Keys already warned about: a busy process logs each kind of warning once, not once per call. */
+const warned = new Set<string>()
+const maxWarned = 1024
+
+const logWarnings = (warnings: ReadonlyArray<Warning>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const fresh = warnings.filter((w) => !warned.has(w.key))
+    if (fresh.length === 0) return Effect.void
+    for (const w of fresh) if (warned.size < maxWarned) warned.add(w.key)
+    return Effect.forEach(fresh, (w) => Effect.logWarning(`MiMo request: ${w.message}`), { discard: true }).pipe(
+      Effect.annotateLogs("module", "Validation")
+    )
+  })
+
 const decodeRequest = ParseResult.decodeUnknownEither(ChatCompletion.Request, { errors: "first" })
 
 const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Effect<A, MimoError.ValidationError> =>
@@ -522,13 +770,15 @@ const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Ef
 
 const checkChat = (
   input: unknown,
-  profile: Profile
+  profile: Profile,
+  warnings: Array<Warning>
 ): Either.Either<ChatCompletion.Request, MimoError.ValidationError> => {
   const pre = precheck(input, profile)
   if (pre) return Either.left(pre)
   const decoded = decodeRequest(input)
   if (Either.isLeft(decoded)) return Either.left(fromParseIssue(decoded.left))
-  const failure = checkRequest(decoded.right, profile)
+  const raw = Predicate.isRecord(input) ? input : {}
+  const failure = checkRequest(decoded.right, raw, profile, warnings)
   return failure ? Either.left(failure) : Either.right(decoded.right)
 }
 
@@ -536,7 +786,12 @@ const checkChat = (
 export const validateChatRequest = (
   input: unknown,
   profile: Profile
-): Effect.Effect<ChatCompletion.Request, MimoError.ValidationError> => run(() => checkChat(input, profile))
+): Effect.Effect<ChatCompletion.Request, MimoError.ValidationError> =>
+  Effect.suspend(() => {
+    const warnings: Array<Warning> = []
+    const checked = run(() => checkChat(input, profile, warnings))
+    return Effect.tap(checked, () => warnings.length === 0 ? Effect.void : logWarnings(warnings))
+  })
 
 /** @internal */
 export const validateApiKey = (
@@ -624,23 +879,33 @@ export const validateSpeechRequest = (
   input: unknown,
   profile: Profile
 ): Effect.Effect<ChatCompletion.Request, MimoError.ValidationError> =>
-  run(() => {
-    const decoded = decodeSpeech(input)
-    if (Either.isLeft(decoded)) {
-      const error = Predicate.isRecord(input) && !Array.isArray(input) ?
-        fromParseIssue(decoded.left) :
-        fail(
-          "request",
-          render(input),
-          "an object with text",
-          `request: expected a speech input object with text, got ${render(input)}`
-        )
-      return Either.left(error)
-    }
-    const failure = checkSpeech(decoded.right)
-    if (failure) return Either.left(failure)
-    return checkChat(ChatCompletion.speechRequest(decoded.right), profile)
+  Effect.suspend(() => {
+    const warnings: Array<Warning> = []
+    const checked = run(() => checkSpeechInput(input, profile, warnings))
+    return Effect.tap(checked, () => warnings.length === 0 ? Effect.void : logWarnings(warnings))
   })
+
+const checkSpeechInput = (
+  input: unknown,
+  profile: Profile,
+  warnings: Array<Warning>
+): Either.Either<ChatCompletion.Request, MimoError.ValidationError> => {
+  const decoded = decodeSpeech(input)
+  if (Either.isLeft(decoded)) {
+    const error = Predicate.isRecord(input) && !Array.isArray(input) ?
+      fromParseIssue(decoded.left) :
+      fail(
+        "request",
+        render(input),
+        "an object with text",
+        `request: expected a speech input object with text, got ${render(input)}`
+      )
+    return Either.left(error)
+  }
+  const failure = checkSpeech(decoded.right)
+  if (failure) return Either.left(failure)
+  return checkChat(ChatCompletion.speechRequest(decoded.right), profile, warnings)
+}
 
 // -----------------------------------------------------------------------------
 // hosts

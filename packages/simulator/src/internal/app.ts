@@ -18,10 +18,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import * as Fault from "../Fault.js"
-import type * as Simulator from "../Simulator.js"
+import * as Simulator from "../Simulator.js"
 import * as generate from "./generate.js"
 import * as prng from "./prng.js"
 import * as ratelimit from "./ratelimit.js"
@@ -30,6 +31,9 @@ import * as validate from "./validate.js"
 
 /** @internal */
 export const faultHeader = "x-mimo-sim-fault"
+
+/** @internal */
+export const controlTokenHeader = "x-mimo-sim-token"
 
 type ApiError = MimoError.ApiError | MimoError.UnknownApiError
 type Response = HttpServerResponse.HttpServerResponse
@@ -69,6 +73,8 @@ interface Resolved {
   readonly retryAfter: "seconds" | "millis" | "none"
   readonly mix: Simulator.FaultMix | undefined
   readonly initialScript: ReadonlyArray<Fault.Fault>
+  readonly maxBodyBytes: number
+  readonly controlToken: string | undefined
 }
 
 const resolve = (options: Simulator.Options): Resolved => {
@@ -85,7 +91,11 @@ const resolve = (options: Simulator.Options): Resolved => {
     limitsEnabled: options.rateLimit?.enabled ?? true,
     retryAfter: options.rateLimit?.retryAfter ?? "seconds",
     mix: options.faults !== undefined && options.faults.mix.length > 0 ? options.faults : undefined,
-    initialScript: options.script ?? []
+    initialScript: options.script ?? [],
+    maxBodyBytes: options.maxBodyBytes !== undefined && options.maxBodyBytes > 0
+      ? Math.floor(options.maxBodyBytes)
+      : Simulator.defaultMaxBodyBytes,
+    controlToken: options.controlToken === undefined ? undefined : Redacted.value(options.controlToken)
   }
 }
 
@@ -174,14 +184,93 @@ const paced = (events: ReadonlyArray<string>, delay: Duration.Duration): Stream.
     )
   )
 
-/** The key of a request: `Authorization: Bearer <key>`, else `api-key`. */
+/**
+ * The key of a request: `Authorization: Bearer <key>`, else `api-key`; as
+ * sent (not trimmed: `"key "` is not `"key"`).
+ */
 const keyOf = (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>): string | undefined => {
   const authorization = headers["authorization"]
   if (typeof authorization === "string" && authorization.length > 7 && /^bearer /i.test(authorization)) {
-    return authorization.slice(7).trim()
+    return authorization.slice(7)
   }
   const key = headers["api-key"]
-  return typeof key === "string" ? key.trim() : undefined
+  return typeof key === "string" ? key : undefined
+}
+
+/**
+ * Whether two secrets are equal, in time that does not depend on where they
+ * differ: both are hashed to 32 bytes first, so their lengths leak nothing either.
+ */
+const sameSecret = (given: string, expected: string): boolean =>
+  Crypto.timingSafeEqual(
+    Crypto.createHash("sha256").update(given, "utf8").digest(),
+    Crypto.createHash("sha256").update(expected, "utf8").digest()
+  )
+
+/** A `Host` that no DNS name can rebind to: an IP literal or `localhost`, with an optional port. */
+const literalHost = /^(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i
+
+/** A body larger than `maxBodyBytes`. */
+class TooLarge {
+  readonly _tag = "TooLarge"
+}
+
+/** A body that could not be read (the client went away, a bad chunked encoding). */
+class Unreadable {
+  readonly _tag = "Unreadable"
+  constructor(readonly message: string) {}
+}
+
+/**
+ * Reads a request body as UTF-8, at most `max` bytes: a declared
+ * `Content-Length` above it fails at once, and a chunked body stops being
+ * read (paused, not destroyed: the 413 can still be written) once it passes
+ * it. The platform's own limit destroys the socket instead, which a client
+ * sees as a reset and retries.
+ */
+const readBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  max: number
+): Effect.Effect<string, TooLarge | Unreadable> => {
+  const declared = request.headers["content-length"]
+  if (declared !== undefined && Number(declared) > max) return Effect.fail(new TooLarge())
+  const source: unknown = request.source
+  if (!(source instanceof Http.IncomingMessage)) {
+    return request.text.pipe(
+      Effect.mapError((e) => new Unreadable(e.message)),
+      Effect.filterOrFail((text) => Buffer.byteLength(text) <= max, () => new TooLarge())
+    )
+  }
+  const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+  return Effect.async<string, TooLarge | Unreadable>((resume) => {
+    const parts: Array<Buffer> = []
+    let size = 0
+    const cleanup = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > max) {
+        cleanup()
+        incoming.pause()
+        resume(Effect.fail(new TooLarge()))
+      } else parts.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(Buffer.concat(parts).toString("utf8")))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      resume(Effect.fail(new Unreadable(error.message)))
+    }
+    incoming.on("data", onData)
+    incoming.once("end", onEnd)
+    incoming.once("error", onError)
+    return Effect.sync(cleanup)
+  })
 }
 
 /** The simulator's app, router and controls. */
@@ -265,7 +354,7 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
           })
         )
       }
-      if (o.apiKey !== undefined && key !== o.apiKey) {
+      if (o.apiKey !== undefined && !sameSecret(key, o.apiKey)) {
         return renderError(new MimoError.AuthenticationFailed({ message: "Invalid API Key" }))
       }
       return undefined
@@ -445,6 +534,27 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       )
     }
 
+    /** 413 in the envelope; `Connection: close`, since the rest of the body is not read. */
+    const tooLarge = (): Response =>
+      toResponse(
+        renderError(
+          new MimoError.UnknownApiError({
+            status: 413,
+            code: "request_too_large",
+            message: `The request body is larger than ${o.maxBodyBytes} bytes`,
+            type: "error",
+            body: ""
+          }),
+          o.shape,
+          { connection: "close" }
+        )
+      )
+
+    const bodyFailure = (e: TooLarge | Unreadable): Response =>
+      e._tag === "TooLarge"
+        ? tooLarge()
+        : toResponse(renderError(new MimoError.InvalidRequest({ message: `Could not read the body: ${e.message}` })))
+
     const answerChat = (
       request: HttpServerRequest.HttpServerRequest,
       state: RequestState,
@@ -452,9 +562,8 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
     ): Effect.Effect<Response> => {
       const denied = authError(request.headers)
       if (denied !== undefined) return Effect.succeed(toResponse(denied))
-      return Effect.match(request.text, {
-        onFailure: (e) =>
-          toResponse(renderError(new MimoError.InvalidRequest({ message: `Could not read the body: ${e.message}` }))),
+      return Effect.match(readBody(request, o.maxBodyBytes), {
+        onFailure: bodyFailure,
         onSuccess: (text) => {
           const outcome = decideChat(text, streamFault)
           switch (outcome._tag) {
@@ -562,15 +671,57 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       served = 0
     })
 
-    const adminJson = (status: number, body: unknown): Response =>
-      HttpServerResponse.raw(JSON.stringify(body), { status, headers: withCors(jsonHeaders) })
+    // The control endpoints carry no CORS headers: no page on another origin may read them.
+    const adminJson = (status: number, body: unknown, headers: Headers = jsonHeaders): Response =>
+      HttpServerResponse.raw(JSON.stringify(body), { status, headers })
 
-    const adminError = (message: string) =>
-      adminJson(400, { error: { code: "invalid_request", message, type: "error" } })
+    const adminError = (message: string, status = 400, code = "invalid_request") =>
+      adminJson(status, { error: { code, message, type: "error" } }, status === 413 ? closeHeaders : jsonHeaders)
+
+    const closeHeaders: Headers = { ...jsonHeaders, connection: "close" }
+
+    /**
+     * Why a control request is refused, if it is: a browser page on another
+     * origin (`Origin` not this `Host`, or `Sec-Fetch-Site` other than
+     * same-origin / none), a `Host` that is a DNS name (a rebound name would
+     * be same-origin), or a missing or wrong `x-mimo-sim-token` when a
+     * `controlToken` is set. Tools (curl, tests, the bench) send none of the
+     * browser headers and pass.
+     */
+    const controlDenied = (request: HttpServerRequest.HttpServerRequest): Response | undefined => {
+      const deny = (message: string) => adminJson(403, { error: { code: "permission_denied", message, type: "error" } })
+      const host = request.headers["host"] ?? ""
+      const origin = request.headers["origin"]
+      const site = request.headers["sec-fetch-site"]
+      if (host !== "" && !literalHost.test(host)) {
+        return deny(`/_sim/* answers only an IP or localhost Host, not ${JSON.stringify(host)}`)
+      }
+      if (origin !== undefined && origin !== `http://${host}`) {
+        return deny(`/_sim/* refuses requests from other origins (${JSON.stringify(origin)})`)
+      }
+      if (site !== undefined && site !== "same-origin" && site !== "none") {
+        return deny(`/_sim/* refuses ${site} browser requests`)
+      }
+      if (o.controlToken !== undefined) {
+        const token = request.headers[controlTokenHeader]
+        if (token === undefined || !sameSecret(token, o.controlToken)) {
+          return deny(`/_sim/* needs the control token in ${controlTokenHeader}`)
+        }
+      }
+      return undefined
+    }
+
+    const guarded = (handler: Handler): Handler => (request) => {
+      const denied = controlDenied(request)
+      return denied === undefined ? handler(request) : Effect.succeed(denied)
+    }
 
     const postScript: Handler = (request) =>
-      Effect.match(request.text, {
-        onFailure: (e) => adminError(e.message),
+      Effect.match(readBody(request, o.maxBodyBytes), {
+        onFailure: (e) =>
+          e._tag === "TooLarge"
+            ? adminError(`The request body is larger than ${o.maxBodyBytes} bytes`, 413, "request_too_large")
+            : adminError(e.message),
         onSuccess: (text) => {
           const decoded = decodeScript(text)
           if (Either.isLeft(decoded)) return adminError(decoded.left.message)
@@ -610,7 +761,10 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       const q = url.indexOf("?")
       const path = q === -1 ? url : url.slice(0, q)
       const method = request.method
-      if (method === "OPTIONS" && o.cors) return Effect.succeed(preflight(request))
+      if (path.startsWith("/_sim/")) {
+        const denied = controlDenied(request)
+        if (denied !== undefined) return Effect.succeed(denied)
+      } else if (method === "OPTIONS" && o.cors) return Effect.succeed(preflight(request))
       switch (path) {
         case "/v1/chat/completions":
           if (method === "POST") return Effect.interruptible(chat(request))
@@ -636,12 +790,21 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
     let router = HttpRouter.empty.pipe(
       HttpRouter.post("/v1/chat/completions", withRequest(chat)),
       HttpRouter.get("/v1/models", withRequest(models)),
-      HttpRouter.get("/_sim/stats", getStats),
-      HttpRouter.get("/_sim/script", getScript),
-      HttpRouter.post("/_sim/script", withRequest(postScript)),
-      HttpRouter.post("/_sim/reset", postReset)
+      HttpRouter.get("/_sim/stats", withRequest(guarded(() => getStats))),
+      HttpRouter.get("/_sim/script", withRequest(guarded(() => getScript))),
+      HttpRouter.post("/_sim/script", withRequest(guarded(postScript))),
+      HttpRouter.post("/_sim/reset", withRequest(guarded(() => postReset)))
     )
-    if (o.cors) router = HttpRouter.options(router, "*", Effect.map(HttpServerRequest.HttpServerRequest, preflight))
+    if (o.cors) {
+      router = HttpRouter.options(
+        router,
+        "*",
+        Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+          request.url.startsWith("/_sim/")
+            ? controlDenied(request) ?? HttpServerResponse.empty({ status: 204 })
+            : preflight(request))
+      )
+    }
 
     return {
       app,

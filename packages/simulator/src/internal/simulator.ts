@@ -103,6 +103,8 @@ export const config: Config.Config<Simulator.Options> = Config.all({
   ),
   cors: Config.boolean("MIMO_SIM_CORS").pipe(Config.withDefault(false)),
   chunkDelay: optional(Config.duration("MIMO_SIM_CHUNK_DELAY")),
+  maxBodyBytes: optional(Config.integer("MIMO_SIM_MAX_BODY_BYTES")),
+  controlToken: optional(Config.redacted("MIMO_SIM_CONTROL_TOKEN")),
   enabled: Config.boolean("MIMO_SIM_RATE_LIMIT").pipe(Config.withDefault(true)),
   rpm: optional(Config.number("MIMO_SIM_RPM")),
   rps: optional(Config.number("MIMO_SIM_RPS")),
@@ -129,6 +131,8 @@ export const config: Config.Config<Simulator.Options> = Config.all({
     errorShape: c.errorShape,
     cors: c.cors,
     chunkDelay: c.chunkDelay,
+    maxBodyBytes: c.maxBodyBytes,
+    controlToken: c.controlToken,
     rateLimit: {
       enabled: c.enabled,
       requestsPerMinute: c.rpm,

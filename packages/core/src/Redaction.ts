@@ -1,0 +1,148 @@
+/**
+ * Scrubbing our own secrets out of text that came from a server before it
+ * goes anywhere else (an error envelope, an SSE event, a log line, a page).
+ *
+ * A server may echo what it was sent: the key (raw, as `Bearer <key>`,
+ * URL-encoded, JSON-escaped), or the base URL's credentials and query. A
+ * {@link Redactor} replaces every such form with `<redacted>`. The server
+ * side of the error model (`ServerError`) takes one in its options; a
+ * gateway builds it from the key and base URL it holds:
+ *
+ * ```ts
+ * const redact = Redaction.make({ secrets: [apiKey], baseUrls: [baseUrl] })
+ * ServerError.toResponse(error, { redact })
+ * ```
+ *
+ * Secrets shorter than 4 characters are not scrubbed (they would blank out
+ * ordinary words; no real key is that short).
+ *
+ * @since 0.2.0
+ */
+import type * as Redacted from "effect/Redacted"
+import * as internal from "./internal/redaction.js"
+
+/**
+ * A function from text to the same text with the secrets replaced by
+ * {@link placeholder}. It never throws.
+ *
+ * @example
+ * ```ts
+ * import { Redaction } from "@effect-mimo/core"
+ *
+ * const redact: Redaction.Redactor = Redaction.make({ secrets: ["sk-abc123"] })
+ * redact("bad key Bearer sk-abc123") // "bad key Bearer <redacted>"
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Redactor = (text: string) => string
+
+/**
+ * What {@link make} scrubs.
+ *
+ * @example
+ * ```ts
+ * import type { Redaction } from "@effect-mimo/core"
+ * import { Redacted } from "effect"
+ *
+ * const options: Redaction.Options = {
+ *   secrets: [Redacted.make("sk-abc123")],
+ *   baseUrls: ["https://user:pass@proxy.example/v1?token=t0k3n"]
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options {
+  /** Keys and other secrets: each in its raw, URL-encoded and JSON-escaped forms. */
+  readonly secrets?: Iterable<Redacted.Redacted<string> | string> | undefined
+  /** Base URLs whose user name, password, query (whole and each value) and fragment are secrets. */
+  readonly baseUrls?: Iterable<string | URL> | undefined
+}
+
+/**
+ * What a secret becomes: `<redacted>`.
+ *
+ * @example
+ * ```ts
+ * import { Redaction } from "@effect-mimo/core"
+ *
+ * Redaction.placeholder // "<redacted>"
+ * ```
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const placeholder: string = internal.placeholder
+
+/**
+ * A redactor for these secrets and base URLs.
+ *
+ * @example
+ * ```ts
+ * import { Redaction } from "@effect-mimo/core"
+ * import { Redacted } from "effect"
+ *
+ * const redact = Redaction.make({
+ *   secrets: [Redacted.make("sk-abc123")],
+ *   baseUrls: ["https://proxy.example/v1?token=t0k3n"]
+ * })
+ * redact("401: sk-abc123 is not valid for https://proxy.example/v1?token=t0k3n")
+ * // "401: <redacted> is not valid for https://proxy.example/v1?<redacted>"
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make: (options: Options) => Redactor = internal.make
+
+/**
+ * The redactor that changes nothing.
+ *
+ * @example
+ * ```ts
+ * import { Redaction } from "@effect-mimo/core"
+ *
+ * Redaction.none("sk-abc123") // "sk-abc123"
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const none: Redactor = internal.none
+
+/**
+ * Several redactors, applied in order.
+ *
+ * @example
+ * ```ts
+ * import { Redaction } from "@effect-mimo/core"
+ *
+ * const redact = Redaction.combine(Redaction.make({ secrets: ["sk-one1"] }), Redaction.make({ secrets: ["sk-two2"] }))
+ * redact("sk-one1 sk-two2") // "<redacted> <redacted>"
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const combine: (...redactors: ReadonlyArray<Redactor>) => Redactor = internal.combine
+
+/**
+ * A JSON-like value with every string in it (keys included) redacted, down
+ * to 64 levels; a new value, the input is not changed.
+ *
+ * @example
+ * ```ts
+ * import { Redaction } from "@effect-mimo/core"
+ *
+ * const redact = Redaction.make({ secrets: ["sk-abc123"] })
+ * Redaction.deep({ choices: [{ delta: { content: "key: sk-abc123" } }] }, redact)
+ * // { choices: [{ delta: { content: "key: <redacted>" } }] }
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const deep: <A>(value: A, redact: Redactor) => A = internal.deep
