@@ -91,8 +91,7 @@ describe("MimoLanguageModel", () => {
       expect(finish.type === "finish" && finish.usage.cachedInputTokens).toBe(0)
       // The same prompt buffered: the same text and reasoning.
       const buffered = yield* LanguageModel.generateText({ prompt: "Say hello" }).pipe(Effect.provide(layer))
-      const deltas = (type: string) =>
-        parts.flatMap((p) => p.type === type && "delta" in p ? [p.delta] : []).join("")
+      const deltas = (type: string) => parts.flatMap((p) => p.type === type && "delta" in p ? [p.delta] : []).join("")
       expect(deltas("text-delta")).toBe(buffered.text)
       expect(deltas("reasoning-delta")).toBe(buffered.reasoningText)
     }))
@@ -152,7 +151,10 @@ describe("MimoLanguageModel", () => {
   it.scopedLive("malformed tool arguments: a typed MalformedOutput whose feedback lets the model try again", () =>
     Effect.gen(function*() {
       const { layer, sim } = yield* setup()
-      yield* sim.script([Fault.malformedToolArguments("add"), Fault.toolCalls({ name: "add", arguments: { a: 1, b: 2 } })])
+      yield* sim.script([
+        Fault.malformedToolArguments("add"),
+        Fault.toolCalls({ name: "add", arguments: { a: 1, b: 2 } })
+      ])
       const toolkit = yield* Tools
       const prompt = Prompt.make("1 + 2?")
       const exit = yield* LanguageModel.generateText({ prompt, toolkit }).pipe(Effect.provide(layer), Effect.exit)
@@ -226,8 +228,21 @@ describe("MimoLanguageModel", () => {
       const exit = yield* LanguageModel.generateText({
         prompt: [
           { role: "user", content: "time?" },
-          { role: "assistant", content: [{ type: "tool-call", id: "c1", name: "clock", params: {}, providerExecuted: false }] },
-          { role: "tool", content: [{ type: "tool-result", id: "c1", name: "clock", result: "12:00", isFailure: false, providerExecuted: false }] }
+          {
+            role: "assistant",
+            content: [{ type: "tool-call", id: "c1", name: "clock", params: {}, providerExecuted: false }]
+          },
+          {
+            role: "tool",
+            content: [{
+              type: "tool-result",
+              id: "c1",
+              name: "clock",
+              result: "12:00",
+              isFailure: false,
+              providerExecuted: false
+            }]
+          }
         ]
       }).pipe(Effect.provide(layer), Effect.exit)
       const error = failure(exit)
@@ -309,7 +324,9 @@ describe("MimoLanguageModel", () => {
           expect(JSON.stringify(error)).not.toContain("DO-NOT-LEAK")
           const back = Option.getOrThrow(MimoAiError.toMimoError(error))
           expect(back._tag).toBe(tag)
-          if (back._tag === "RateLimitExceeded") expect(back.retryAfter && Duration.toMillis(back.retryAfter)).toBe(7000)
+          if (back._tag === "RateLimitExceeded") {
+            expect(back.retryAfter && Duration.toMillis(back.retryAfter)).toBe(7000)
+          }
           // ...and in the error channel, by tag.
           const caught = yield* LanguageModel.generateText({ prompt: "hi" }).pipe(
             MimoAiError.withMimoErrors,
