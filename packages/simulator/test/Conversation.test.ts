@@ -92,6 +92,22 @@ describe("Simulator conversations", () => {
       expect(args).toEqual([{ zone: "Asia/Shanghai" }, { a: 4, b: 1.5 }])
     }))
 
+  it.scopedLive("a tool named as a word of the message is called too (names of 4+ characters)", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make(noLimits)
+      const reply = json(
+        yield* chat(
+          sim,
+          chatBody({ tools, messages: [{ role: "user", content: "Check the clock, then add zone=UTC" }] })
+        )
+      )
+      const calls = reply.choices[0].message.tool_calls
+      expect(calls.map((c: { function: { name: string } }) => c.function.name)).toEqual(["clock"])
+      expect(JSON.parse(calls[0].function.arguments)).toEqual({ zone: "UTC" })
+      const none = json(yield* chat(sim, chatBody({ tools, messages: [{ role: "user", content: "clockwork adder" }] })))
+      expect(none.choices[0].message.tool_calls).toBeNull()
+    }))
+
   it.scopedLive("answers the follow-up tool messages in text, naming each tool", () =>
     Effect.gen(function*() {
       const sim = yield* Simulator.make(noLimits)

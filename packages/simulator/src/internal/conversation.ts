@@ -67,7 +67,8 @@ const argumentsFor = (tool: Json | undefined, rng: prng.Prng, given: Map<string,
 
 /**
  * The calls the answer makes, if any: a directive's, else one per function
- * tool that the last message (a user message) asks for with `call <name>`,
+ * tool that the last message (a user message) asks for with `call <name>` or
+ * names as a word of its own (names of 4 characters or more),
  * with `key=value` pairs of that message as arguments where they match a
  * parameter. Results already sent back (`tool` last) get a text answer instead.
  */
@@ -96,8 +97,15 @@ export const plannedCalls = (
   if (lastRole !== "user" || tools.length === 0) return undefined
   const wanted = lastUser.toLowerCase()
   const given = pairs(lastUser)
+  const mentioned = (name: string) => {
+    const n = name.toLowerCase()
+    if (wanted.includes(`call ${n}`)) return true
+    // The name as a word of its own ("check the clock", "use file_size"): a tool whose name is plain enough.
+    const escaped = n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    return n.length >= 4 && new RegExp(`(^|[^a-z0-9_-])${escaped}($|[^a-z0-9_-])`).test(wanted)
+  }
   const calls = tools
-    .filter((tool) => wanted.includes(`call ${nameOf(tool).toLowerCase()}`))
+    .filter((tool) => mentioned(nameOf(tool)))
     .map((tool) => ({ name: nameOf(tool), arguments: JSON.stringify(argumentsFor(tool, rng, given)) }))
   return calls.length > 0 ? calls : undefined
 }
