@@ -3,13 +3,17 @@
  *
  * @internal
  */
-import { type ChatCompletion, Model, Validation } from "@effect-mimo/core"
+import { ChatCompletion, Model, Validation } from "@effect-mimo/core"
 import * as AiError from "@effect/ai/AiError"
 import type * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { moduleName } from "./errors.js"
 
 /** The id of MiMo's web search as a provider-defined tool. */
@@ -70,7 +74,7 @@ const stringify = (value: unknown, at: string): Effect.Effect<string, AiError.Ma
 export const thinkingOn = (model: string, thinking: ChatCompletion.Thinking | undefined): boolean =>
   thinking !== undefined
     ? thinking.type === "enabled"
-    : Model.info(model).pipe((info) => info._tag === "Some" && info.value.thinkingDefault === "enabled")
+    : Option.exists(Model.info(model), (info) => info.thinkingDefault === "enabled")
 
 /**
  * The prompt as MiMo messages. Reasoning parts of assistant messages are
@@ -173,6 +177,15 @@ export const messages = (
     return out
   })
 
+const WebSearchArgs = Schema.Struct({
+  forceSearch: Schema.optional(Schema.Boolean),
+  maxKeyword: Schema.optional(Schema.Number),
+  limit: Schema.optional(Schema.Number),
+  userLocation: Schema.optional(ChatCompletion.UserLocation)
+})
+
+const decodeWebSearchArgs = Schema.decodeUnknownEither(WebSearchArgs)
+
 /** The tools and `tool_choice` of a request, as far as MiMo honours them. */
 export const tools = (
   options: Pick<LanguageModel.ProviderOptions, "tools" | "toolChoice">
@@ -201,12 +214,16 @@ export const tools = (
         if (tool.id !== webSearchId) {
           return yield* malformedInput("prepareTools", `The provider-defined tool ${tool.id} is not a MiMo tool`)
         }
-        const args: {
-          readonly forceSearch?: boolean | undefined
-          readonly maxKeyword?: number | undefined
-          readonly limit?: number | undefined
-          readonly userLocation?: ChatCompletion.UserLocation | undefined
-        } = tool.args
+        // The arguments came through `MimoTool.WebSearch`'s Schema, but a tool is a plain object anyone can
+        // build: decode them again rather than trust their shape.
+        const decoded = decodeWebSearchArgs(tool.args)
+        if (Either.isLeft(decoded)) {
+          return yield* malformedInput(
+            "prepareTools",
+            `The arguments of ${tool.id} are not valid: ${ParseResult.TreeFormatter.formatErrorSync(decoded.left)}`
+          )
+        }
+        const args = decoded.right
         out.push({
           type: "web_search",
           ...(args.forceSearch !== undefined ? { force_search: args.forceSearch } : {}),
