@@ -6,12 +6,13 @@ import { MimoAiError, MimoLanguageModel, MimoTool } from "@effect-mimo/ai"
 import { type MimoClient, MimoError } from "@effect-mimo/core"
 import { Fault } from "@effect-mimo/simulator"
 import * as AiError from "@effect/ai/AiError"
+import * as Chat from "@effect/ai/Chat"
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
 import * as Toolkit from "@effect/ai/Toolkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Fiber, Option, Schema, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Option, Ref, Schema, Stream, TestClock } from "effect"
 import { noRetry, setup, statsUntil } from "./support.js"
 
 const Clock = Tool.make("clock", {
@@ -220,6 +221,21 @@ describe("MimoLanguageModel", () => {
       const stats = yield* sim.stats
       expect(stats.requests).toBe(3)
       expect(stats.byStatus["400"]).toBeUndefined()
+    }).pipe(Effect.provide(ToolsLive)))
+
+  it.scopedLive("Chat keeps the conversation: tool calls, results and reasoning replayed across turns", () =>
+    Effect.gen(function*() {
+      const { layer, sim } = yield* setup({ model: "mimo-v2.5-pro" })
+      yield* sim.script([Fault.toolCalls({ name: "add", arguments: { a: 40, b: 2 } })])
+      const toolkit = yield* Tools
+      const chat = yield* Chat.empty
+      const first = yield* chat.generateText({ prompt: "40 + 2?", toolkit }).pipe(Effect.provide(layer))
+      expect(first.toolResults.map((r) => r.result)).toEqual([42])
+      const second = yield* chat.generateText({ prompt: [], toolkit }).pipe(Effect.provide(layer))
+      expect(second.text).toBe("The add tool returned 42.")
+      const history = yield* Ref.get(chat.history)
+      expect(history.content.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"])
+      expect((yield* sim.stats).byStatus).toEqual({ "200": 2 })
     }).pipe(Effect.provide(ToolsLive)))
 
   it.scopedLive("thinking on and a hand-made history without reasoning: MalformedInput, nothing sent", () =>

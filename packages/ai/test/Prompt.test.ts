@@ -288,6 +288,69 @@ describe("the response", () => {
       })
     }))
 
+  it.effect("streamText: the span gets the response id, model, finish reason and usage from the parts", () =>
+    Effect.gen(function*() {
+      const attributes = new Map<string, unknown>()
+      const tracer = Tracer.make({
+        span: (name, parent, context, links, startTime, kind) => ({
+          _tag: "Span",
+          name,
+          spanId: "s",
+          traceId: "t",
+          parent,
+          context,
+          status: { _tag: "Started", startTime },
+          attributes,
+          links: [...links],
+          sampled: true,
+          kind,
+          end: () => {},
+          attribute: (key, value) => void attributes.set(key, value),
+          event: () => {},
+          addLinks: () => {}
+        }),
+        context: (f) => f()
+      })
+      const base = { id: "stream-1", object: "chat.completion.chunk", created: 1, model: "mimo-v2.5" }
+      const client: MimoClient.Service = {
+        baseUrl: "https://api.xiaomimimo.com/v1",
+        profile: { name: "xiaomi" } as MimoClient.Service["profile"],
+        chat: () => Effect.die("unused"),
+        stream: () =>
+          Stream.make(
+            { ...base, choices: [{ index: 0, delta: { content: "Hi" }, finish_reason: null }] },
+            { ...base, choices: [{ index: 0, delta: {}, finish_reason: "length" }], usage: null },
+            { ...base, choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 } }
+          ),
+        speech: () => Effect.die("unused"),
+        models: () => Effect.die("unused")
+      }
+      const parts = yield* LanguageModel.streamText({ prompt: "hi" }).pipe(
+        Stream.runCollect,
+        Effect.map(Chunk.toArray),
+        Effect.provide(MimoLanguageModel.layer({ model: "mimo-v2.5" })),
+        Effect.provideService(MimoClient.MimoClient, client),
+        Effect.withTracer(tracer)
+      )
+      const finish = parts.at(-1)
+      expect(finish?.type === "finish" && [finish.reason, finish.usage.inputTokens, finish.usage.outputTokens]).toEqual(
+        [
+          "length",
+          7,
+          1
+        ]
+      )
+      expect(Object.fromEntries([...attributes].filter(([k]) => k.startsWith("gen_ai.")))).toMatchObject({
+        "gen_ai.system": "mimo",
+        "gen_ai.request.model": "mimo-v2.5",
+        "gen_ai.response.id": "stream-1",
+        "gen_ai.response.model": "mimo-v2.5",
+        "gen_ai.response.finish_reasons": ["length"],
+        "gen_ai.usage.input_tokens": 7,
+        "gen_ai.usage.output_tokens": 1
+      })
+    }))
+
   it.effect("streamed tool call fragments are assembled by index; malformed ones fail at the end, typed", () =>
     Effect.gen(function*() {
       const chunk = (delta: ChatCompletion.Delta, finish: string | null = null): ChatCompletion.Chunk => ({

@@ -3,7 +3,7 @@ import type { MimoClient } from "@effect-mimo/core"
 import { NodeMimoClient } from "@effect-mimo/platform-node"
 import { Simulator } from "@effect-mimo/simulator"
 import type * as LanguageModel from "@effect/ai/LanguageModel"
-import { Clock, Effect, Layer, Redacted, Schedule, type Scope } from "effect"
+import { Clock, Effect, Layer, Logger, LogLevel, Redacted, Schedule, type Scope } from "effect"
 
 export const apiKey = "sk-ai-test-KEY-0a1b2c3d-DO-NOT-LEAK"
 
@@ -36,7 +36,8 @@ export const setup = (
       ...options.client
     })
     const model = MimoLanguageModel.layer({ model: options.model ?? "mimo-v2-flash", config: options.config })
-    return { sim, layer: Layer.provideMerge(model, client) }
+    // The client logs each failure it returns; the error tests make many on purpose.
+    return { sim, layer: Layer.merge(Layer.provideMerge(model, client), Logger.minimumLogLevel(LogLevel.None)) }
   })
 
 /** No retries: the first failure is the answer. */

@@ -410,7 +410,8 @@ export const make = (options: {
     const checkObject = (provider: LanguageModel.ProviderOptions, parts: Array<Part>) =>
       Effect.gen(function*() {
         const format = provider.responseFormat
-        if (format.type !== "json") return parts
+        // A turn that calls tools carries no object yet: `LanguageModel` runs the tools and says so itself.
+        if (format.type !== "json" || parts.some((p) => p.type === "tool-call")) return parts
         const text = parts.flatMap((p) => p.type === "text" ? [p.text] : []).join("")
         // The schema's requirements are in the caller's context: `LanguageModel.generateObject`
         // requires them of whoever runs it, and this runs inside that call.
