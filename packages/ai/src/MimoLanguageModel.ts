@@ -192,7 +192,7 @@ export const model = (
  * ```ts
  * import { MimoLanguageModel } from "@effect-mimo/ai"
  * import { LanguageModel } from "@effect/ai"
- * import { Effect } from "effect"
+ * import { Layer } from "effect"
  *
  * const service = MimoLanguageModel.make({ model: "mimo-v2-flash" })
  * const layer = Layer.effect(LanguageModel.LanguageModel, service)
