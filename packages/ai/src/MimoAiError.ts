@@ -133,7 +133,7 @@ export const toMimoError: (error: AiError.AiError) => Option.Option<MimoError.Mi
  * @example
  * ```ts
  * import { MimoAiError } from "@effect-mimo/ai"
- * import { LanguageModel } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
  * import { Effect } from "effect"
  *
  * const answer = LanguageModel.generateText({ prompt: "Hello" }).pipe(
@@ -192,7 +192,8 @@ export const structuredOutput: (error: unknown) => Option.Option<StructuredOutpu
  * @example
  * ```ts
  * import { MimoAiError } from "@effect-mimo/ai"
- * import { LanguageModel, Prompt } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
+ * import * as Prompt from "@effect/ai/Prompt"
  * import { Effect, Option } from "effect"
  *
  * declare const history: Prompt.Prompt

@@ -99,7 +99,7 @@ declare module "@effect/ai/Response" {
  * @example
  * ```ts
  * import { MimoLanguageModel } from "@effect-mimo/ai"
- * import { LanguageModel } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
  *
  * const answer = LanguageModel.generateText({ prompt: "Hello" }).pipe(
  *   MimoLanguageModel.withConfigOverride({ temperature: 0.2, thinking: { type: "disabled" } })
@@ -165,7 +165,7 @@ export declare namespace Config {
  * ```ts
  * import { MimoLanguageModel } from "@effect-mimo/ai"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
- * import { LanguageModel } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
  * import { Effect } from "effect"
  *
  * const Flash = MimoLanguageModel.model("mimo-v2-flash", { max_completion_tokens: 1024 })
@@ -191,7 +191,7 @@ export const model = (
  * @example
  * ```ts
  * import { MimoLanguageModel } from "@effect-mimo/ai"
- * import { LanguageModel } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
  * import { Layer } from "effect"
  *
  * const service = MimoLanguageModel.make({ model: "mimo-v2-flash" })
@@ -260,7 +260,7 @@ export const layerConfig = (
  * @example
  * ```ts
  * import { MimoLanguageModel } from "@effect-mimo/ai"
- * import { LanguageModel } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
  *
  * const precise = LanguageModel.generateText({ prompt: "2 + 2 = ?" }).pipe(
  *   MimoLanguageModel.withConfigOverride({ temperature: 0 })

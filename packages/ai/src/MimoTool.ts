@@ -39,7 +39,8 @@ export const UserLocation = Schema.Struct({
  * @example
  * ```ts
  * import { MimoTool } from "@effect-mimo/ai"
- * import { LanguageModel, Toolkit } from "@effect/ai"
+ * import * as LanguageModel from "@effect/ai/LanguageModel"
+ * import * as Toolkit from "@effect/ai/Toolkit"
  * import { Effect } from "effect"
  *
  * const Search = Toolkit.make(MimoTool.WebSearch({ limit: 3 }))
