@@ -12,7 +12,7 @@ import * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
 import * as Toolkit from "@effect/ai/Toolkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Fiber, Option, Ref, Schema, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Option, Ref, Schedule, Schema, Stream, TestClock } from "effect"
 import { noRetry, setup, statsUntil } from "./support.js"
 
 const Clock = Tool.make("clock", {
@@ -448,6 +448,24 @@ describe("MimoLanguageModel", () => {
       const stats = yield* sim.stats
       expect(stats.requests).toBe(2)
       expect(stats.byStatus).toEqual({ "200": 1, "429": 1 })
+    }))
+
+  it.scopedLive("the client's decorators run below the provider: every attempt passes the client's aroundAttempt", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const { layer, sim } = yield* setup({
+        client: {
+          // The hook RateLimit, RetryBudget and CircuitBreaker use: here it records, then lets the attempt run.
+          aroundAttempt: (attempt, info) =>
+            Effect.zipRight(Effect.sync(() => seen.push(`${info.operation}#${info.attempt}`)), attempt)
+        },
+        config: { callOptions: { retry: Schedule.recurs(1) } }
+      })
+      yield* sim.script([Fault.error("internal_error")])
+      yield* LanguageModel.generateText({ prompt: "hi" }).pipe(Effect.provide(layer))
+      yield* LanguageModel.streamText({ prompt: "hi" }).pipe(Stream.runDrain, Effect.provide(layer))
+      expect(seen).toEqual(["chat#1", "chat#2", "stream#1"])
+      expect((yield* sim.stats).requests).toBe(3)
     }))
 
   it.scopedLive("interrupting a stream mid-way closes the connection", () =>
