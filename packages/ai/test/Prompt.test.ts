@@ -391,6 +391,19 @@ describe("the response", () => {
         ["a", { text: "1" }],
         ["b", { text: "2" }]
       ])
+      // The id in a later fragment than the name: the parts wait for it, so that every part has MiMo's id.
+      const late = yield* run([
+        chunk({ tool_calls: [{ index: 0, function: { name: "echo", arguments: "{\"text\":" } }] }),
+        chunk({ tool_calls: [{ index: 0, id: "late", function: { arguments: "\"3\"}" } }] }),
+        chunk({}, "tool_calls")
+      ])
+      const lateParts = Exit.isSuccess(late) ? late.value : []
+      expect(lateParts.flatMap((p) => "id" in p && p.type.startsWith("tool-") ? [[p.type, p.id]] : [])).toEqual([
+        ["tool-params-start", "late"],
+        ["tool-params-delta", "late"],
+        ["tool-params-end", "late"],
+        ["tool-call", "late"]
+      ])
       const bad = yield* run([
         chunk({ content: "Let me echo." }),
         chunk({ tool_calls: [{ index: 0, id: "a", function: { name: "echo", arguments: "{\"text\":" } }] }),

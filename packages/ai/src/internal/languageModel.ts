@@ -311,14 +311,14 @@ const streamParts = (
           }
           const fragment = d.function?.arguments ?? ""
           open.arguments += fragment
-          const id = open.id ?? `mimo_call_${index}`
-          if (!open.started && open.name !== undefined) {
-            // The first fragment usually carries the id and the name; any arguments that came before the name go out now.
+          // The first fragment usually carries the id and the name; the part starts once both are known (the id
+          // is the one MiMo expects back in the tool message), with any arguments that came before.
+          if (!open.started && open.name !== undefined && open.id !== undefined) {
             open.started = true
-            out.push({ type: "tool-params-start", id, name: open.name })
-            if (open.arguments !== "") out.push({ type: "tool-params-delta", id, delta: open.arguments })
-          } else if (open.started && fragment !== "") {
-            out.push({ type: "tool-params-delta", id, delta: fragment })
+            out.push({ type: "tool-params-start", id: open.id, name: open.name })
+            if (open.arguments !== "") out.push({ type: "tool-params-delta", id: open.id, delta: open.arguments })
+          } else if (open.started && open.id !== undefined && fragment !== "") {
+            out.push({ type: "tool-params-delta", id: open.id, delta: fragment })
           }
         }
       }
@@ -345,6 +345,12 @@ const streamParts = (
       const raw = ordered.map((c) => ({ id: c.id ?? `mimo_call_${c.index}`, name: c.name!, arguments: c.arguments }))
       return Effect.map(parseCalls(raw, { text, reasoning }, method), (parsed) => {
         for (const { call, params } of parsed) {
+          const open = ordered.find((c) => (c.id ?? `mimo_call_${c.index}`) === call.id)
+          if (open !== undefined && !open.started) {
+            // A call whose id never came: its parts start here, under the id made for it.
+            out.push({ type: "tool-params-start", id: call.id, name: call.name })
+            if (call.arguments !== "") out.push({ type: "tool-params-delta", id: call.id, delta: call.arguments })
+          }
           out.push({ type: "tool-params-end", id: call.id })
           out.push({ type: "tool-call", id: call.id, name: call.name, params })
         }
