@@ -21,7 +21,8 @@ export const shared: UserConfig = {
       ...alias("platform-browser", "packages/platform-browser"),
       ...alias("simulator", "packages/simulator"),
       ...alias("ratelimit-redis", "packages/ratelimit-redis"),
-      ...alias("testing", "packages/testing")
+      ...alias("testing", "packages/testing"),
+      ...alias("ai", "packages/ai")
     ]
   },
   test: {

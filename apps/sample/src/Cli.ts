@@ -12,6 +12,7 @@ import * as CliValidationError from "@effect/cli/ValidationError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as AiCommands from "./AiCommands.js"
 import * as Chat from "./Chat.js"
 import type * as Gateway from "./Gateway.js"
 import type * as ServeSimulator from "./ServeSimulator.js"
@@ -251,7 +252,7 @@ export const demo = Command.make(
 /** The root command. */
 export const mimo = Command.make("mimo").pipe(
   Command.withDescription("The MiMo API from the command line, built with effect-mimo."),
-  Command.withSubcommands([chat, tts, models, simulator, gateway, load, demo])
+  Command.withSubcommands([chat, tts, models, simulator, gateway, load, demo, AiCommands.agent, AiCommands.extract])
 )
 
 /** Parses `process.argv` and runs the matching handler. */

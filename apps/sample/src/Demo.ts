@@ -5,7 +5,8 @@
  * 1. a chat answer, 2. a streamed answer, 3. a 503 retried with backoff,
  * 4. a 429 whose Retry-After is honoured, 5. a 401 that is not retried,
  * 6. a request rejected by validation before anything is sent, 7. speech
- * written to a WAV file in a temporary directory.
+ * written to a WAV file in a temporary directory, 8. a tool loop and 9.
+ * structured output with `@effect/ai` (`AiDemo.ts`).
  *
  * The simulator's scripted faults (`Simulator.script`) make steps 3 and 4
  * happen on cue. Retries use a short-backoff policy (base 200 ms instead of
@@ -27,10 +28,11 @@ import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as AiDemo from "./AiDemo.js"
 import * as Output from "./Output.js"
 import * as Retry from "./Retry.js"
 
-const steps = 7
+const steps = 9
 const maxAttempts = 5
 
 /** The demo's policy: the CLI's composition with a 200 ms base, so waits are 200–400 ms, 400–600 ms, ... */
@@ -148,6 +150,8 @@ export const run: Effect.Effect<
       written.durationSeconds === undefined ? "?" : written.durationSeconds.toFixed(2)
     } s of ${written.format}`
   )
+
+  yield* AiDemo.run({ simulator, client, callOptions, first: 8, step })
 
   const stats = yield* simulator.stats
   const elapsed = (yield* Clock.currentTimeMillis) - started

@@ -22,6 +22,12 @@
  * | `latency:<ms>` | `Latency`: wait, then answer normally |
  * | `cut:<n>` | `StreamCut`: n data chunks, then the socket is destroyed |
  * | `stream-error:<n>[:<code>]` | `StreamError`: n chunks, an SSE error event, the end (`internal_error`) |
+ * | `tool-calls:<name>[,<name>…]` | `ToolCalls`: call these tools (in parallel), arguments from their schemas |
+ * | `malformed-args[:<name>]` | `MalformedToolArguments`: call the tool (default: the first) with arguments that are not JSON |
+ * | `nonconforming-json` | `NonConformingJson`: a `json_object` answer that breaks the schema in the request |
+ *
+ * The last three are directives rather than faults: they choose what the
+ * "model" answers (the request still goes through every check).
  *
  * @since 0.1.0
  */
@@ -245,6 +251,64 @@ export const StreamError = Schema.TaggedStruct("StreamError", {
 export const Ok = Schema.TaggedStruct("Ok", {})
 
 /**
+ * A directive: answer with these tool calls (several: in parallel, one
+ * `tool_calls` entry each), whatever the prompt says. `arguments` is sent as
+ * its JSON; without it, arguments are generated from the tool's `parameters`
+ * in the request.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.ToolCalls.make({ calls: [{ name: "clock" }, { name: "add", arguments: { a: 1, b: 2 } }] })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ToolCalls = Schema.TaggedStruct("ToolCalls", {
+  calls: Schema.NonEmptyArray(Schema.Struct({
+    name: Schema.String,
+    arguments: Schema.optional(Schema.Unknown)
+  }))
+})
+
+/**
+ * A directive: answer with a call of the named tool (default: the first
+ * function tool of the request) whose `arguments` are not valid JSON.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.MalformedToolArguments.make({ name: "clock" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MalformedToolArguments = Schema.TaggedStruct("MalformedToolArguments", {
+  name: Schema.optional(Schema.String)
+})
+
+/**
+ * A directive: a `json_object` answer that is JSON but does not conform to
+ * the JSON Schema in the request (a required property left out, or one of the
+ * wrong type).
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * const script = [Fault.nonConformingJson]
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const NonConformingJson = Schema.TaggedStruct("NonConformingJson", {})
+
+/**
  * Every fault, as a Schema (its JSON form is the encoded side).
  *
  * @example
@@ -258,7 +322,19 @@ export const Ok = Schema.TaggedStruct("Ok", {})
  * @since 0.1.0
  * @category schemas
  */
-export const Fault = Schema.Union(Error, Status, Reset, Hang, Latency, StreamCut, StreamError, Ok)
+export const Fault = Schema.Union(
+  Error,
+  Status,
+  Reset,
+  Hang,
+  Latency,
+  StreamCut,
+  StreamError,
+  Ok,
+  ToolCalls,
+  MalformedToolArguments,
+  NonConformingJson
+)
 
 /**
  * @since 0.1.0
@@ -502,3 +578,52 @@ export const streamCut = (afterChunks: number): Fault => StreamCut.make({ afterC
  */
 export const streamError = (afterChunks: number, code: ErrorCode.Code = "internal_error"): Fault =>
   StreamError.make({ afterChunks, code })
+
+/**
+ * Answer with calls of these tools, in parallel (see {@link ToolCalls}).
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.toolCalls({ name: "clock" }, { name: "add", arguments: { a: 1, b: 2 } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const toolCalls = (
+  first: { readonly name: string; readonly arguments?: unknown },
+  ...rest: ReadonlyArray<{ readonly name: string; readonly arguments?: unknown }>
+): Fault => ToolCalls.make({ calls: [first, ...rest] })
+
+/**
+ * Answer with a tool call whose arguments are not valid JSON.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * Fault.malformedToolArguments("clock")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const malformedToolArguments = (name?: string): Fault =>
+  MalformedToolArguments.make(name === undefined ? {} : { name })
+
+/**
+ * Answer `json_object` requests with JSON that breaks the request's schema.
+ *
+ * @example
+ * ```ts
+ * import { Fault } from "@effect-mimo/simulator"
+ *
+ * const script = [Fault.nonConformingJson, Fault.ok]
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const nonConformingJson: Fault = NonConformingJson.make({})

@@ -23,6 +23,7 @@ import * as Http from "node:http"
 import type * as Net from "node:net"
 import * as Fault from "../Fault.js"
 import * as Simulator from "../Simulator.js"
+import * as conversation from "./conversation.js"
 import * as generate from "./generate.js"
 import * as prng from "./prng.js"
 import * as ratelimit from "./ratelimit.js"
@@ -39,6 +40,8 @@ type ApiError = MimoError.ApiError | MimoError.UnknownApiError
 type Response = HttpServerResponse.HttpServerResponse
 type Headers = Readonly<Record<string, string>>
 type StreamFault = typeof Fault.StreamCut.Type | typeof Fault.StreamError.Type
+/** What the answer itself applies: a stream fault, or a directive for the generator. */
+type AnswerFault = StreamFault | conversation.Directive
 
 /** A complete answer, already counted in the stats. */
 interface Plain {
@@ -368,7 +371,11 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
     }
 
     /** Everything about a chat request once its body is read (the caller checked auth). */
-    const decideChat = (text: string, streamFault: StreamFault | undefined): ChatOutcome => {
+    const decideChat = (
+      text: string,
+      streamFault: StreamFault | undefined,
+      directive: conversation.Directive | undefined
+    ): ChatOutcome => {
       let body: unknown
       try {
         body = JSON.parse(text)
@@ -392,6 +399,11 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       const valid = verdict.right
       const model = typeof valid.model === "string" ? valid.model : ""
       const info = Option.getOrUndefined(Model.info(model))
+      if (conversation.replayViolation(valid, info?.thinkingDefault === "enabled") !== undefined) {
+        return renderError(
+          new MimoError.InvalidRequest({ message: "Param Incorrect", param: conversation.replayMessage })
+        )
+      }
       const ids = nextIds()
       const answer = generate.answer(valid, {
         seed: o.seed,
@@ -400,7 +412,8 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
         defaultMaxTokens: info?.defaultMaxCompletionTokens ?? 8192,
         id: ids.id,
         toolCallId: ids.toolCallId,
-        created: Math.floor(now() / 1000)
+        created: Math.floor(now() / 1000),
+        directive
       })
       if (o.limitsEnabled) {
         const decision = limiter.take(model, answer.promptTokens + answer.completionTokens)
@@ -558,14 +571,16 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
     const answerChat = (
       request: HttpServerRequest.HttpServerRequest,
       state: RequestState,
-      streamFault: StreamFault | undefined
+      fault: AnswerFault | undefined
     ): Effect.Effect<Response> => {
+      const directive = conversation.isDirective(fault) ? fault : undefined
+      const streamFault = conversation.isDirective(fault) ? undefined : fault
       const denied = authError(request.headers)
       if (denied !== undefined) return Effect.succeed(toResponse(denied))
       return Effect.match(readBody(request, o.maxBodyBytes), {
         onFailure: bodyFailure,
         onSuccess: (text) => {
-          const outcome = decideChat(text, streamFault)
+          const outcome = decideChat(text, streamFault, directive)
           switch (outcome._tag) {
             case "Plain":
               return toResponse(outcome)
@@ -595,7 +610,7 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
     const withFault = (
       request: HttpServerRequest.HttpServerRequest,
       fault: Fault.Fault | undefined,
-      answer: (streamFault: StreamFault | undefined, state: RequestState) => Effect.Effect<Response>
+      answer: (fault: AnswerFault | undefined, state: RequestState) => Effect.Effect<Response>
     ): Effect.Effect<Response> => {
       const state: RequestState = { serverClosed: false }
       let handled: Effect.Effect<Response>
@@ -619,6 +634,9 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
             break
           case "StreamCut":
           case "StreamError":
+          case "ToolCalls":
+          case "MalformedToolArguments":
+          case "NonConformingJson":
             handled = answer(fault, state)
             break
           case "Ok":
@@ -641,7 +659,7 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       counters.request("/v1/chat/completions")
       const chosen = faultOf(request)
       if (Either.isLeft(chosen)) return Effect.succeed(toResponse(chosen.left))
-      return withFault(request, chosen.right, (streamFault, state) => answerChat(request, state, streamFault))
+      return withFault(request, chosen.right, (fault, state) => answerChat(request, state, fault))
     }
 
     const models: Handler = (request) => {

@@ -114,9 +114,25 @@ export const parse = (input: string): Either.Either<Encoded, string> => {
       return args.length === 1
         ? statusFault(args[0], options)
         : Either.left("status: expected status:<status>[;options]")
+    case "tool-calls":
+    case "tools": {
+      const names = args.length === 1 ? args[0].split(",").map((n) => n.trim()).filter((n) => n !== "") : []
+      return names.length > 0
+        ? Either.right({ _tag: "ToolCalls", calls: names.map((name) => ({ name })) })
+        : Either.left("tool-calls: expected tool-calls:<name>[,<name>...]")
+    }
+    case "malformed-args":
+      return args.length === 0
+        ? Either.right({ _tag: "MalformedToolArguments" })
+        : args.length === 1
+        ? Either.right({ _tag: "MalformedToolArguments", name: args[0] })
+        : Either.left("malformed-args: expected malformed-args[:<name>]")
+    case "nonconforming-json":
+      return noArgs("NonConformingJson")
     default:
       return Either.left(
-        `unknown fault "${kind}" (expected ok, error, status, reset, hang, latency, cut or stream-error)`
+        `unknown fault "${kind}" (expected ok, error, status, reset, hang, latency, cut, stream-error, ` +
+          "tool-calls, malformed-args or nonconforming-json)"
       )
   }
 }

@@ -8,6 +8,7 @@
  * @internal
  */
 import * as audio from "./audio.js"
+import * as conversation from "./conversation.js"
 import * as prng from "./prng.js"
 
 /** A JSON object (the parsed request body). */
@@ -142,6 +143,8 @@ export interface Context {
   readonly id: string
   readonly toolCallId: string
   readonly created: number
+  /** A directive of the request (tool calls, malformed arguments, non-conforming JSON). */
+  readonly directive?: conversation.Directive | undefined
 }
 
 /** The audio part of a TTS answer. */
@@ -162,9 +165,10 @@ export interface Answer {
   readonly reasoning: ReadonlyArray<string>
   /** Content deltas. */
   readonly content: ReadonlyArray<string>
-  readonly toolCall:
-    | { readonly id: string; readonly name: string; readonly fragments: ReadonlyArray<string> }
-    | undefined
+  /** Tool calls (several: in parallel), or empty. */
+  readonly toolCalls: ReadonlyArray<
+    { readonly id: string; readonly name: string; readonly fragments: ReadonlyArray<string> }
+  >
   readonly audio: AudioAnswer | undefined
   readonly finishReason: "stop" | "length" | "tool_calls"
   readonly promptTokens: number
@@ -178,53 +182,6 @@ const fragments = (text: string, size: number): Array<string> => {
   const out: Array<string> = []
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
   return out
-}
-
-const argumentValue = (schema: unknown, rng: prng.Prng): unknown => {
-  const type = isObject(schema) ? schema.type : undefined
-  if (isObject(schema) && Array.isArray(schema.enum) && schema.enum.length > 0) {
-    return schema.enum[prng.int(rng, 0, schema.enum.length - 1)]
-  }
-  switch (type) {
-    case "number":
-      return Math.round(rng() * 10000) / 100
-    case "integer":
-      return prng.int(rng, 1, 100)
-    case "boolean":
-      return rng() < 0.5
-    case "array":
-      return [argumentValue(isObject(schema) ? schema.items : undefined, rng)]
-    case "object":
-      return toolArguments(schema, rng)
-    case "null":
-      return null
-    default:
-      return WORDS[prng.int(rng, 0, WORDS.length - 1)]
-  }
-}
-
-const toolArguments = (parameters: unknown, rng: prng.Prng): Json => {
-  const out: Record<string, unknown> = {}
-  if (isObject(parameters) && isObject(parameters.properties)) {
-    for (const key of Object.keys(parameters.properties)) {
-      out[key] = argumentValue(parameters.properties[key], rng)
-    }
-  }
-  return out
-}
-
-/** The function tool the last user message asks for ("call <name>"), if any. */
-const requestedTool = (tools: unknown, lastUser: string): Json | undefined => {
-  if (!Array.isArray(tools) || tools.length === 0) return undefined
-  const wanted = lastUser.toLowerCase()
-  if (!wanted.includes("call ")) return undefined
-  for (const tool of tools) {
-    if (isObject(tool) && tool.type === "function" && isObject(tool.function)) {
-      const name = tool.function.name
-      if (typeof name === "string" && wanted.includes(`call ${name.toLowerCase()}`)) return tool.function
-    }
-  }
-  return undefined
 }
 
 const audioFormat = (body: Json, stream: boolean): AudioAnswer["format"] => {
@@ -242,6 +199,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
   let hash = prng.hashString(model, prng.hashNumber(0x811c9dc5, ctx.seed))
   let lastUser = ""
   let lastAssistant = ""
+  let lastRole: string | undefined
   let audioBytes = 0
   for (const m of messages) {
     if (!isObject(m)) continue
@@ -251,6 +209,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     hash = prng.hashString(text, hash)
     if (m.role === "user") lastUser = text
     else if (m.role === "assistant") lastAssistant = text
+    if (typeof m.role === "string") lastRole = m.role
   }
   const promptTokens = Math.max(1, Math.ceil(chars / 4))
   const rng = prng.make(audioBytes > 0 ? prng.hashNumber(hash, audioBytes) : hash)
@@ -260,7 +219,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
   const make = (
     parts: Pick<
       Answer,
-      "reasoning" | "content" | "toolCall" | "audio" | "finishReason" | "completionTokens" | "reasoningTokens"
+      "reasoning" | "content" | "toolCalls" | "audio" | "finishReason" | "completionTokens" | "reasoningTokens"
     >,
     seconds?: number
   ): Answer => ({
@@ -272,7 +231,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     seconds,
     reasoning: parts.reasoning,
     content: parts.content,
-    toolCall: parts.toolCall,
+    toolCalls: parts.toolCalls,
     audio: parts.audio,
     finishReason: parts.finishReason,
     completionTokens: parts.completionTokens,
@@ -289,7 +248,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
     return make({
       reasoning: [],
       content: [],
-      toolCall: undefined,
+      toolCalls: [],
       audio: {
         format: audioFormat(body, stream),
         seconds,
@@ -302,7 +261,9 @@ export const answer = (body: Json, ctx: Context): Answer => {
     })
   }
 
-  const tool = ctx.kind === "text" ? requestedTool(body.tools, lastUser) : undefined
+  const calls = ctx.kind === "text"
+    ? conversation.plannedCalls(body, lastUser, lastRole, ctx.directive, rng)
+    : undefined
   const thinking = ctx.kind === "text" &&
     (isObject(body.thinking) ? body.thinking.type === "enabled" : ctx.thinkingDefault)
   const reasoning: Array<string> = []
@@ -312,17 +273,34 @@ export const answer = (body: Json, ctx: Context): Answer => {
   }
   let left = budget - reasoning.length
 
-  if (tool !== undefined && left > 0) {
-    const name = typeof tool.name === "string" ? tool.name : "tool"
-    const args = JSON.stringify(toolArguments(tool.parameters, rng))
-    const tokens = Math.max(1, Math.ceil(args.length / 4))
+  if (calls !== undefined && left > 0) {
+    const tokens = calls.reduce((n, c) => n + Math.max(1, Math.ceil(c.arguments.length / 4)), 0)
     return make({
       reasoning,
       content: [],
-      toolCall: { id: ctx.toolCallId, name, fragments: fragments(args, 8) },
+      toolCalls: calls.map((c, i) => ({
+        id: i === 0 ? ctx.toolCallId : `${ctx.toolCallId}_${i}`,
+        name: c.name,
+        fragments: c.arguments === "" ? [""] : fragments(c.arguments, 8)
+      })),
       audio: undefined,
       finishReason: "tool_calls",
       completionTokens: reasoning.length + tokens,
+      reasoningTokens: reasoning.length
+    })
+  }
+
+  const followUp = ctx.kind === "text" ? conversation.followUp(messages) : undefined
+  if (followUp !== undefined && left > 0) {
+    const words = followUp.split(" ")
+    const used = Math.min(words.length, left)
+    return make({
+      reasoning,
+      content: words.slice(0, used).map((w, i) => i === 0 ? w : " " + w),
+      toolCalls: [],
+      audio: undefined,
+      finishReason: used < words.length ? "length" : "stop",
+      completionTokens: reasoning.length + used,
       reasoningTokens: reasoning.length
     })
   }
@@ -334,7 +312,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
   if (json) {
     const picked: Array<string> = []
     for (let i = 0; i < words; i++) picked.push(WORDS[(rng() * WORDS.length) | 0])
-    const text = JSON.stringify({ answer: picked.join(" ") })
+    const text = conversation.jsonAnswer(messages, ctx.directive, rng, () => ({ answer: picked.join(" ") }))
     for (const f of fragments(text, 16)) content.push(f)
   } else {
     for (let i = 0; i < words; i++) {
@@ -347,7 +325,7 @@ export const answer = (body: Json, ctx: Context): Answer => {
   return make({
     reasoning,
     content,
-    toolCall: undefined,
+    toolCalls: [],
     audio: undefined,
     finishReason: words < wanted ? "length" : "stop",
     completionTokens: reasoning.length + words,
@@ -372,17 +350,19 @@ export const audioBytes = (a: AudioAnswer): Uint8Array =>
 
 /** The JSON body of a non-streaming answer (written by hand: it is the hot path). */
 export const toJson = (a: Answer): string => {
-  let message = a.toolCall !== undefined
+  let message = a.toolCalls.length > 0
     ? `{"role":"assistant","content":null`
     : `{"role":"assistant","content":${JSON.stringify(a.content.join(""))}`
   if (a.reasoning.length > 0) message += `,"reasoning_content":${JSON.stringify(a.reasoning.join(""))}`
-  message += a.toolCall === undefined ? `,"tool_calls":null` : `,"tool_calls":${
-    JSON.stringify([{
-      id: a.toolCall.id,
-      type: "function",
-      function: { name: a.toolCall.name, arguments: a.toolCall.fragments.join("") }
-    }])
-  }`
+  message += a.toolCalls.length === 0 ?
+    `,"tool_calls":null` :
+    `,"tool_calls":${
+      JSON.stringify(a.toolCalls.map((tc) => ({
+        id: tc.id,
+        type: "function",
+        function: { name: tc.name, arguments: tc.fragments.join("") }
+      })))
+    }`
   if (a.audio !== undefined) {
     message += `,"audio":{"id":"audio_${a.id}","data":"${
       audio.base64(audioBytes(a.audio))
@@ -418,16 +398,17 @@ export const toChunks = (a: Answer): Array<string> => {
   const delta = (d: unknown) => `${head}[{"index":0,"delta":${JSON.stringify(d)},"finish_reason":null}]}`
   const out: Array<string> = [delta({ role: "assistant", content: "" })]
   for (const r of a.reasoning) out.push(delta({ reasoning_content: r }))
-  if (a.toolCall !== undefined) {
-    const tc = a.toolCall
-    tc.fragments.forEach((f, i) =>
-      out.push(delta({
-        tool_calls: [
-          i === 0
-            ? { index: 0, id: tc.id, type: "function", function: { name: tc.name, arguments: f } }
-            : { index: 0, function: { arguments: f } }
-        ]
-      }))
+  if (a.toolCalls.length > 0) {
+    a.toolCalls.forEach((tc, index) =>
+      tc.fragments.forEach((f, i) =>
+        out.push(delta({
+          tool_calls: [
+            i === 0
+              ? { index, id: tc.id, type: "function", function: { name: tc.name, arguments: f } }
+              : { index, function: { arguments: f } }
+          ]
+        }))
+      )
     )
   } else if (a.audio !== undefined) {
     const id = `audio_${a.id}`
