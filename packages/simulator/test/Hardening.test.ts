@@ -178,6 +178,11 @@ describe("validation, as the server does it", () => {
         ]
       })
       expect(replay.status).toBe(400)
-      expect(json(replay).error).toMatchObject({ code: "invalid_request", param: "messages[1].reasoning_content" })
+      // MiMo's own wording (mimo-api.md §7), not the client's field path
+      expect(json(replay).error).toMatchObject({
+        code: "invalid_request",
+        message: "Param Incorrect",
+        param: "The reasoning_content in the thinking mode must be passed back to the API."
+      })
     }))
 })

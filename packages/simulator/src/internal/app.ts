@@ -392,6 +392,15 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
           new MimoError.NotFound({ message: `The model \`${body.model}\` does not exist`, param: "model" })
         )
       }
+      // MiMo's own answer to the replay rule comes first: the shared validation refuses the same
+      // request too, but with the client's wording, and the simulator speaks as the server does.
+      const thinkingDefault = generate.isObject(body) && typeof body.model === "string" &&
+        Option.getOrUndefined(Model.info(body.model))?.thinkingDefault === "enabled"
+      if (generate.isObject(body) && conversation.replayViolation(body, thinkingDefault) !== undefined) {
+        return renderError(
+          new MimoError.InvalidRequest({ message: "Param Incorrect", param: conversation.replayMessage })
+        )
+      }
       const verdict = validate.chatRequest(body)
       if (Either.isLeft(verdict)) {
         return renderError(new MimoError.InvalidRequest({ message: verdict.left.message, param: verdict.left.field }))
@@ -399,11 +408,6 @@ export const build = (options: Simulator.Options): Effect.Effect<Built> =>
       const valid = verdict.right
       const model = typeof valid.model === "string" ? valid.model : ""
       const info = Option.getOrUndefined(Model.info(model))
-      if (conversation.replayViolation(valid, info?.thinkingDefault === "enabled") !== undefined) {
-        return renderError(
-          new MimoError.InvalidRequest({ message: "Param Incorrect", param: conversation.replayMessage })
-        )
-      }
       const ids = nextIds()
       const answer = generate.answer(valid, {
         seed: o.seed,

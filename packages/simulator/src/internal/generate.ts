@@ -14,7 +14,7 @@ import * as prng from "./prng.js"
 /** A JSON object (the parsed request body). */
 export type Json = { readonly [key: string]: unknown }
 
-const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+export const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const WORDS = [
   "the",
