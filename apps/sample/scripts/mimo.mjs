@@ -13,13 +13,18 @@
 // Why a script, not a shell one-liner: `turbo ... > /dev/null` also hid the
 // build's errors, and a shell redirect is not portable.
 import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const root = path.resolve(app, "..", "..")
 
-const build = spawnSync("turbo", ["run", "build", "--filter=@effect-mimo/sample...", "--output-logs=errors-only"], {
+// The workspace's own turbo (pnpm puts it on PATH for scripts; run directly, this finds it too).
+const local = path.join(root, "node_modules", ".bin", process.platform === "win32" ? "turbo.cmd" : "turbo")
+const turbo = fs.existsSync(local) ? local : "turbo"
+
+const build = spawnSync(turbo, ["run", "build", "--filter=@effect-mimo/sample...", "--output-logs=errors-only"], {
   cwd: root,
   env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
   stdio: ["ignore", "pipe", "pipe"],
