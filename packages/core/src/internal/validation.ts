@@ -9,6 +9,7 @@ import * as ChatCompletion from "../ChatCompletion.js"
 import * as MimoError from "../MimoError.js"
 import * as Model from "../Model.js"
 import type { Profile, Range } from "../Validation.js"
+import { isTextRequest } from "./requestGuard.js"
 
 type Failure = MimoError.ValidationError | undefined
 
@@ -501,7 +502,11 @@ const checkRequest = (request: ChatCompletion.Request, profile: Profile): Failur
   return checkTools(request)
 }
 
-const decodeRequest = ParseResult.decodeUnknownEither(ChatCompletion.Request, { errors: "first" })
+const decodeRequestSchema = ParseResult.decodeUnknownEither(ChatCompletion.Request, { errors: "first" })
+
+/** A plain text request is its own decoding (`isTextRequest`); anything else goes through the Schema. */
+const decodeRequest = (input: unknown): Either.Either<ChatCompletion.Request, ParseResult.ParseIssue> =>
+  isTextRequest(input) ? Either.right(input) : decodeRequestSchema(input)
 
 const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Effect<A, MimoError.ValidationError> =>
   Effect.suspend(() => {
