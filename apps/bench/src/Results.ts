@@ -195,6 +195,10 @@ export const Row = Schema.Struct({
   medianMs: num,
   /** Start-up: `medianMs` ÷ bare `node -e 0`'s, measured in the same run. */
   ratioToBare: num,
+  /** Start-up: the mean CPU time (user + system) of the runs of a command, in milliseconds. */
+  cpuMs: num,
+  /** Start-up: `cpuMs` ÷ bare `node -e 0`'s. */
+  cpuRatioToBare: num,
   /** Start-up: what the command printed besides the CLI's own output (`none`, or a description). */
   extraOutput: Schema.optional(Schema.String)
 })
