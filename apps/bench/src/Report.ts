@@ -368,7 +368,9 @@ export const markdown = (results: Results.Results, analysis: string | undefined)
       `## Profile: ${p.client}, ${p.case}`,
       "",
       `\`node --cpu-prof\` of the client process, cut to the measured phase (${fmt(p.totalMs, 0)} ms sampled, ` +
-        `idle excluded, ${fmt(p.units, 0)} ${p.unit}s: ${per(p.totalMs)} µs per ${p.unit}); self time.`,
+        `idle excluded, ${fmt(p.units, 0)} ${p.unit}s: ${per(p.totalMs)} µs per ${p.unit}); self time. The sampler ` +
+        "counts wall time while the thread is busy, including time it waits for a core on a shared machine: compare " +
+        "the shares (%), and take CPU per call or chunk from the case's table.",
       "",
       table(
         ["package", "self ms", "self %", `µs per ${p.unit}`],
