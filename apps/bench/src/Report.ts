@@ -3,6 +3,8 @@
  *
  * @since 0.1.0
  */
+import * as Startup from "./cases/Startup.js"
+import * as Wire from "./cases/Wire.js"
 import type * as Results from "./Results.js"
 
 type Row = Results.Row
@@ -148,6 +150,23 @@ export const targets = (cases: ReadonlyArray<Results.CaseResult>): Array<Results
       [openai, "openai-node"]
     )
   }
+  // Issue 14's table (cases/Wire.ts, cases/Startup.ts) and the limiter's own cost (from the overhead case).
+  out.push(...Wire.targets(cases), ...Startup.targets(cases))
+  const limiter64 = find(cases, "overhead", "ours+limiter", c64)
+  check(
+    "limiter",
+    "the limiter's own cost when it never waits: ≤ 42 µs of client CPU per call at concurrency 64 (half of 85)",
+    limiter64,
+    "ours + limiter",
+    (r) =>
+      r.cpuUsPerRequest === undefined || ours64?.cpuUsPerRequest === undefined ? undefined : {
+        measured: `${fmt(r.cpuUsPerRequest - ours64.cpuUsPerRequest, 0)} µs (${fmt(r.cpuUsPerRequest, 0)} vs ${
+          fmt(ours64.cpuUsPerRequest, 0)
+        } µs per call)`,
+        pass: r.cpuUsPerRequest - ours64.cpuUsPerRequest <= 42
+      },
+    [ours64, "ours"]
+  )
   return out
 }
 
@@ -213,7 +232,9 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["Δ RSS MiB", (r) => fmt(r.rssDeltaMiB, 1)],
     ["Δ heap MiB", (r) => fmt(r.heapDeltaMiB, 1)],
     ["heap KiB per request", (r) => fmt(r.heapKiBPerRequest, 2)]
-  ]
+  ],
+  wire: Wire.columns,
+  startup: Startup.columns
 }
 
 const escape = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ")
@@ -289,7 +310,8 @@ export const markdown = (results: Results.Results, analysis: string | undefined)
       "narrow a run. Each case starts a fresh server process per client (mock or simulator, said below) and runs " +
       "each client in a fresh child process, so that `process.cpuUsage()` of that process is the client's CPU alone. " +
       "The overhead and streaming cases run 3 rounds with the clients interleaved and report each client's median " +
-      "round (every round's figure is in the table).",
+      "round (every round's figure is in the table); the wire case pairs each client's round with raw undici's " +
+      "same round and reports the median of those ratios.",
     "",
     "## Targets",
     "",
@@ -337,6 +359,28 @@ export const markdown = (results: Results.Results, analysis: string | undefined)
       ),
       "",
       table(["package", "self ms", "self %"], p.byPackage.map((b) => [b.name, fmt(b.selfMs, 1), fmt(b.percent, 1)])),
+      ""
+    )
+  }
+  for (const p of results.profiles ?? []) {
+    const per = (ms: number) => (p.units > 0 ? fmt((ms * 1000) / p.units, 2) : "–")
+    lines.push(
+      `## Profile: ${p.client}, ${p.case}`,
+      "",
+      `\`node --cpu-prof\` of the client process, cut to the measured phase (${fmt(p.totalMs, 0)} ms sampled, ` +
+        `idle excluded, ${fmt(p.units, 0)} ${p.unit}s: ${per(p.totalMs)} µs per ${p.unit}); self time. The sampler ` +
+        "counts wall time while the thread is busy, including time it waits for a core on a shared machine: compare " +
+        "the shares (%), and take CPU per call or chunk from the case's table.",
+      "",
+      table(
+        ["package", "self ms", "self %", `µs per ${p.unit}`],
+        p.byPackage.map((b) => [b.name, fmt(b.selfMs, 1), fmt(b.percent, 1), per(b.selfMs)])
+      ),
+      "",
+      table(
+        ["self ms", "self %", "function", "location"],
+        p.top.slice(0, 12).map((f) => [fmt(f.selfMs, 1), fmt(f.percent, 1), `\`${f.functionName}\``, f.location])
+      ),
       ""
     )
   }

@@ -73,7 +73,10 @@ export const StreamRun = Schema.Struct({
   errors: Errors,
   wallMs: Schema.Number,
   chunksPerSec: Schema.Number,
-  cpuUsPerChunk: Schema.Number
+  cpuUsPerChunk: Schema.Number,
+  /** The measured phase on the monotonic clock of `--cpu-prof` (µs), to cut a profile to it. */
+  monoStartUs: Schema.optional(Schema.Number),
+  monoEndUs: Schema.optional(Schema.Number)
 })
 
 /**
@@ -183,7 +186,21 @@ export const Row = Schema.Struct({
   rssDeltaMiB: num,
   heapDeltaMiB: num,
   heapKiBPerRequest: num,
-  serverHeld: num
+  serverHeld: num,
+  /** Wire: client CPU per call (per chunk) relative to raw undici's, the median of the rounds' paired ratios. */
+  cpuRatioToUndici: num,
+  /** Wire: the ratio to raw undici (req/s or chunks/s) of each round, in run order. */
+  ratioRounds: Schema.optional(Schema.Array(Schema.Number)),
+  /** Start-up: the median wall time of the runs of a command, in milliseconds. */
+  medianMs: num,
+  /** Start-up: `medianMs` ÷ bare `node -e 0`'s, measured in the same run. */
+  ratioToBare: num,
+  /** Start-up: the mean CPU time (user + system) of the runs of a command, in milliseconds. */
+  cpuMs: num,
+  /** Start-up: `cpuMs` ÷ bare `node -e 0`'s. */
+  cpuRatioToBare: num,
+  /** Start-up: what the command printed besides the CLI's own output (`none`, or a description). */
+  extraOutput: Schema.optional(Schema.String)
 })
 
 /**
@@ -278,7 +295,18 @@ export const Results = Schema.Struct({
     totalMs: Schema.Number,
     top: Schema.Array(Frame),
     byPackage: Schema.Array(Schema.Struct({ name: Schema.String, selfMs: Schema.Number, percent: Schema.Number }))
-  }))
+  })),
+  /** More profiles (the wire case's), each with the count of what was measured, to show µs per call or chunk. */
+  profiles: Schema.optional(Schema.Array(Schema.Struct({
+    client: Schema.String,
+    case: Schema.String,
+    totalMs: Schema.Number,
+    /** Calls or chunks in the profiled phase. */
+    units: Schema.Number,
+    unit: Schema.String,
+    top: Schema.Array(Frame),
+    byPackage: Schema.Array(Schema.Struct({ name: Schema.String, selfMs: Schema.Number, percent: Schema.Number }))
+  })))
 })
 
 /**

@@ -4,7 +4,7 @@
  *
  * Options (after `pnpm bench --`):
  * - `--quick`: small counts, a smoke run (written to a temporary folder unless `--out`);
- * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory);
+ * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory, wire, startup);
  * - `--clients undici,ours`: some clients (undici, openai, openai-r4, ours, ours+limiter, ours+redis);
  * - `--out <dir>`: write `results.json` and `BENCHMARKS.md` there;
  * - `--no-profile`: skip the CPU profile of our client;
@@ -19,6 +19,8 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Cases from "./Cases.js"
+import * as Startup from "./cases/Startup.js"
+import * as Wire from "./cases/Wire.js"
 import * as Clients from "./Clients.js"
 import * as Machine from "./Machine.js"
 import * as Report from "./Report.js"
@@ -90,6 +92,7 @@ const main = async () => {
   }
   const cases: Array<Results.CaseResult> = []
   let profile: Cases.ProfileResult | undefined
+  const profiles: Array<Wire.ProfileResult> = []
   for (const name of only) {
     switch (name) {
       case "overhead": {
@@ -113,6 +116,15 @@ const main = async () => {
       case "memory":
         cases.push(await Cases.memory(ctx))
         break
+      case "wire": {
+        const r = await Wire.run(ctx)
+        cases.push(r.result)
+        profiles.push(...r.profiles)
+        break
+      }
+      case "startup":
+        cases.push(await Startup.run(ctx))
+        break
     }
   }
 
@@ -125,7 +137,8 @@ const main = async () => {
     versions: Machine.versions(),
     cases,
     targets: Report.targets(cases),
-    ...(profile !== undefined ? { profile } : {})
+    ...(profile !== undefined ? { profile } : {}),
+    ...(profiles.length > 0 ? { profiles } : {})
   }
   // Encode through the Schema: what is written is what the test decodes.
   const json = Schema.encodeSync(Results.Results)(results)

@@ -74,3 +74,72 @@ describe("pnpm bench -- --quick", () => {
     }
   }, 180_000)
 })
+
+describe("pnpm bench -- --quick --only wire,startup", () => {
+  it(
+    "pairs ours with raw undici round by round, times mimo --help against node -e 0, and judges issue 14's targets",
+    () => {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
+      try {
+        execFileSync(
+          process.execPath,
+          [
+            "dist/main.js",
+            "--quick",
+            "--only",
+            "wire,startup",
+            "--clients",
+            "undici,ours",
+            "--no-profile",
+            "--out",
+            out
+          ],
+          { cwd: appDir, stdio: "pipe", timeout: 240_000 }
+        )
+        const results = Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
+          fs.readFileSync(path.join(out, "results.json"), "utf8")
+        )
+        expect(results.cases.map((c) => c.name)).toEqual(["wire", "startup"])
+
+        const wire = results.cases[0].rows
+        expect(wire.map((r) => [r.client, r.variant, r.status])).toEqual([
+          ["undici", "calls at concurrency 64", "ok"],
+          ["ours", "calls at concurrency 64", "ok"],
+          ["undici", "1 stream × 2000 chunks", "ok"],
+          ["ours", "1 stream × 2000 chunks", "ok"],
+          ["undici", "5 streams × 200 chunks", "ok"],
+          ["ours", "5 streams × 200 chunks", "ok"]
+        ])
+        for (const row of wire) {
+          expect(row.failures).toBe(0)
+          expect((row.reqPerSec ?? row.chunksPerSec ?? 0) > 0).toBe(true)
+          expect((row.cpuUsPerRequest ?? row.cpuUsPerChunk ?? 0) > 0).toBe(true)
+          expect(row.ratioRounds?.length).toBe(1)
+          if (row.client === "undici") expect([row.ratioToUndici, row.cpuRatioToUndici]).toEqual([1, 1])
+          else expect((row.ratioToUndici ?? 0) > 0 && (row.cpuRatioToUndici ?? 0) > 0).toBe(true)
+        }
+
+        const startup = results.cases[1].rows
+        expect(startup.map((r) => r.client)).toEqual(["node", "mimo", "mimo-script", "pnpm-mimo"])
+        const [bare, mimo, script] = startup
+        expect([bare.status, mimo.status, script.status]).toEqual(["ok", "ok", "ok"])
+        expect(bare.ratioToBare).toBe(1)
+        expect(mimo.medianMs).toBeGreaterThan(0)
+        expect(mimo.rounds?.length).toBe(3)
+        // The CLI's --help, and what `pnpm mimo` runs, print nothing besides the CLI's own output.
+        expect([mimo.extraOutput, script.extraOutput]).toEqual(["none", "none"])
+
+        // Every target of issue 14's table is judged (pass or miss), none is left "n/a".
+        const issue14 = results.targets.filter((t) => t.case.startsWith("wire") || t.case === "startup")
+        expect(issue14).toHaveLength(7)
+        expect(issue14.every((t) => typeof t.pass === "boolean")).toBe(true)
+        const markdown = fs.readFileSync(path.join(out, "BENCHMARKS.md"), "utf8")
+        expect(markdown).toContain("## Wire: buffered calls and streams against raw undici, paired round by round")
+        expect(markdown).toContain("## Start-up: `mimo --help` as a whole process")
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true })
+      }
+    },
+    300_000
+  )
+})

@@ -3,6 +3,11 @@
  * parsed and validated by the library, `Command.make` pairs them with a
  * handler, and `Command.run` adds `--help`, `--version`, `--wizard`,
  * `--completions` and `--log-level`.
+ *
+ * This module holds only the declarations: what a command runs lives in its
+ * own module, imported (see {@link modules}) when that command runs, so that
+ * `mimo --help` or a typo loads `@effect/cli` and nothing of the client, the
+ * simulator or the gateway.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -13,10 +18,39 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as AiCommands from "./AiCommands.js"
-import * as Chat from "./Chat.js"
+import type * as Chat from "./Chat.js"
 import type * as Gateway from "./Gateway.js"
+import type * as Load from "./Load.js"
 import type * as ServeSimulator from "./ServeSimulator.js"
-import * as Speech from "./Speech.js"
+import type * as Speech from "./Speech.js"
+
+// -----------------------------------------------------------------------------
+// What the commands run, loaded when they run
+// -----------------------------------------------------------------------------
+
+/**
+ * Every command's module, by the one `import()` that loads it: the only place
+ * this file refers to a command's code (the imports above are types only).
+ * The bundle (`scripts/bundle.mjs`, esbuild with code splitting) makes each a
+ * chunk of its own, loaded when a handler asks for it, so that starting `mimo`
+ * parses `@effect/cli` and the declarations below, and nothing else.
+ *
+ * A new command: add its module here, and run it with {@link lazily} in its handler.
+ */
+const modules = {
+  chat: () => import("./Chat.js"),
+  speech: () => import("./Speech.js"),
+  simulator: () => import("./ServeSimulator.js"),
+  gateway: () => import("./Gateway.js"),
+  load: () => import("./Load.js"),
+  demo: () => import("./Demo.js")
+}
+
+/** Loads a command's module (one of {@link modules}), then runs what `run` makes of it. */
+const lazily = <M, A, E, R>(
+  load: () => Promise<M>,
+  run: (module: M) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => Effect.flatMap(Effect.promise(load), run)
 
 /** A duration in Effect's syntax (`2 seconds`, `500 millis`), parsed by `Duration.decodeUnknown`. */
 const duration = (name: string) =>
@@ -76,7 +110,11 @@ const chatOptions = {
 }
 
 /** `mimo chat [options] <prompt>` */
-export const chat = Command.make("chat", chatOptions, (options) => Chat.run(options)).pipe(
+export const chat = Command.make(
+  "chat",
+  chatOptions,
+  (options: Chat.Options) => lazily(modules.chat, (module) => module.run(options))
+).pipe(
   Command.withDescription("Ask a model; retries are shown on stderr as they happen.")
 )
 
@@ -97,7 +135,7 @@ export const tts = Command.make("tts", {
   ),
   out: Options.text("out").pipe(Options.withPseudoName("file"), Options.withDescription("Where to write the audio.")),
   text: Args.text({ name: "text" }).pipe(Args.withDescription("What to say."))
-}, (options) => Speech.run(options)).pipe(
+}, (options: Speech.Options) => lazily(modules.speech, (module) => module.run(options))).pipe(
   Command.withDescription("Synthesise speech and write it to a file.")
 )
 
@@ -106,7 +144,7 @@ export const tts = Command.make("tts", {
 // -----------------------------------------------------------------------------
 
 /** `mimo models` */
-export const models = Command.make("models", {}, () => Speech.models).pipe(
+export const models = Command.make("models", {}, () => lazily(modules.speech, (module) => module.models)).pipe(
   Command.withDescription("List the models the server offers.")
 )
 
@@ -154,13 +192,11 @@ export const simulator = Command.make("simulator", {
     Options.optional,
     Options.withDescription("A pause between SSE events, e.g. \"20 millis\".")
   )
-}, (options: ServeSimulator.Options) =>
-  // Loaded on demand, like the demo: only these commands need the simulator's code at startup.
-  Effect.flatMap(Effect.promise(() => import("./ServeSimulator.js")), (module) => module.run(options))).pipe(
-    Command.withDescription(
-      "Run the MiMo simulator in the foreground on 127.0.0.1 and print its URL. It enforces MIMO_API_KEY when set."
-    )
+}, (options: ServeSimulator.Options) => lazily(modules.simulator, (module) => module.run(options))).pipe(
+  Command.withDescription(
+    "Run the MiMo simulator in the foreground on 127.0.0.1 and print its URL. It enforces MIMO_API_KEY when set."
   )
+)
 
 // -----------------------------------------------------------------------------
 // mimo gateway
@@ -184,14 +220,12 @@ export const gateway = Command.make("gateway", {
     Options.withDefault(5),
     Options.withDescription("Attempts in all per upstream call, the first included.")
   )
-}, (options: Gateway.Options) =>
-  // Loaded on demand: only this command needs the HTTP server and the page.
-  Effect.flatMap(Effect.promise(() => import("./Gateway.js")), (module) => module.run(options))).pipe(
-    Command.withDescription(
-      "Serve MiMo to browsers from 127.0.0.1: holds MIMO_API_KEY (or uses the embedded simulator), exposes " +
-        "POST /v1/chat/completions (JSON and SSE, with retry notices) and a chat page at /."
-    )
+}, (options: Gateway.Options) => lazily(modules.gateway, (module) => module.run(options))).pipe(
+  Command.withDescription(
+    "Serve MiMo to browsers from 127.0.0.1: holds MIMO_API_KEY (or uses the embedded simulator), exposes " +
+      "POST /v1/chat/completions (JSON and SSE, with retry notices) and a chat page at /."
   )
+)
 
 // -----------------------------------------------------------------------------
 // mimo load
@@ -225,7 +259,7 @@ export const load = Command.make("load", {
     )
   ),
   model: Options.text("model").pipe(Options.withDefault("mimo-v2-flash"), Options.withDescription("The model id."))
-}, (options) => Effect.flatMap(Effect.promise(() => import("./Load.js")), (module) => module.run(options))).pipe(
+}, (options: Load.Options) => lazily(modules.load, (module) => module.run(options))).pipe(
   Command.withDescription(
     "Load the embedded simulator's rate limit with or without the client-side limiter; a progress bar on stderr, " +
       "then failures, 429s and the wall time against the physical limit."
@@ -240,7 +274,7 @@ export const load = Command.make("load", {
 export const demo = Command.make(
   "demo",
   {},
-  () => Effect.flatMap(Effect.promise(() => import("./Demo.js")), (module) => module.run)
+  () => lazily(modules.demo, (module) => module.run)
 ).pipe(
   Command.withDescription("A guided tour against the embedded simulator: answers, retries, errors, TTS.")
 )

@@ -12,16 +12,16 @@ import * as Redaction from "@effect-mimo/core/Redaction"
 import * as Terminal from "@effect/platform/Terminal"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
+import { Reported } from "./Reported.js"
 
 /**
- * The failure of a command whose error was already shown to the user. `bin.ts`
- * turns it into a non-zero exit status without printing anything more.
+ * The failure of a command whose error was already shown to the user (its own
+ * module, so that `bin.ts` recognises it without loading this one).
  */
-export class Reported extends Data.TaggedError("Reported")<{}> {}
+export { Reported }
 
 /**
  * C0 and C1 control characters except tab and newline (ESC, CSI, BEL, CR,

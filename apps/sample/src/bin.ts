@@ -2,9 +2,14 @@
 /**
  * The entry point of `mimo`.
  *
- * - `NodeContext.layer` (`@effect/platform-node`) provides the platform
- *   services `@effect/cli` and the commands use: FileSystem, Path, Terminal,
- *   CommandExecutor.
+ * - `@effect/platform-node` provides the platform services `@effect/cli` and
+ *   the commands use: FileSystem, Path, Terminal. (`NodeContext.layer` would
+ *   add CommandExecutor and workers, which no command uses, and load
+ *   `node:child_process` at every start; a command that needs one provides it
+ *   in its own, lazily loaded, module.)
+ * - Start-up loads this file, `Cli.ts` (the declarations) and `@effect/cli`
+ *   only: each command's code is imported when it runs (`Cli.ts`, `modules`),
+ *   and `pnpm run build` bundles it all with esbuild (`scripts/bundle.mjs`).
  * - Logs go to stderr, and are off unless `--log-level` asks for them: the
  *   commands print retries and failures themselves, and stdout is kept for
  *   answers and `--json`.
@@ -14,8 +19,10 @@
  *   process exits with 130.
  */
 import * as CliValidationError from "@effect/cli/ValidationError"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -25,13 +32,14 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Cli from "./Cli.js"
-import * as Output from "./Output.js"
+import * as Reported from "./Reported.js"
 
 /** Every log line to stderr (`--log-level debug` shows the client's per-attempt logs; they never hold the key). */
 const StderrLogger = Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false }))
 
 /** Whether a failure was already shown: by a command (`Reported`) or by `@effect/cli` (bad arguments, help). */
-const alreadyShown = (error: unknown) => error instanceof Output.Reported || CliValidationError.isValidationError(error)
+const alreadyShown = (error: unknown) =>
+  error instanceof Reported.Reported || CliValidationError.isValidationError(error)
 
 const program = Cli.run(process.argv).pipe(
   // Anything else is unexpected: show it, so a failure is never silent.
@@ -42,7 +50,7 @@ const program = Cli.run(process.argv).pipe(
   ),
   // The default level for library logs is "None"; `--log-level` sets another inside `Cli.run`.
   Logger.withMinimumLogLevel(LogLevel.None),
-  Effect.provide(Layer.mergeAll(NodeContext.layer, StderrLogger))
+  Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, StderrLogger))
 )
 
 NodeRuntime.runMain(program, {

@@ -1,6 +1,6 @@
 /**
  * End-to-end tests of the built `mimo` CLI: each test starts the simulator
- * in-process on a random loopback port, runs `node dist/bin.js ...` as a child
+ * in-process on a random loopback port, runs `node dist/bin.js ...` (the bundle) as a child
  * process against it (MIMO_BASE_URL / MIMO_API_KEY in the child's env), and
  * checks stdout, stderr, the exit status and what the simulator received.
  *
@@ -29,8 +29,10 @@ const bin = path.join(appDir, "dist", "bin.js")
 const KEY = "sk-CANARY-7f3a9c1e5b2d4680-do-not-print"
 
 beforeAll(() => {
-  // Builds the CLI and the packages it references (incremental: quick when up to date).
+  // Builds the packages the CLI references (incremental: quick when up to date), then bundles the CLI
+  // as `pnpm run build` does (esbuild, a second or two): the tests run what `mimo` users run.
   execFileSync("pnpm", ["exec", "tsc", "-b", "tsconfig.build.json"], { cwd: appDir, stdio: "inherit" })
+  execFileSync(process.execPath, [path.join(appDir, "scripts", "bundle.mjs")], { cwd: appDir, stdio: "pipe" })
 }, 240_000)
 
 /** The child's environment: ours without any MIMO_* variable, plus `env`. */
@@ -371,5 +373,61 @@ describe("mimo tts, models, simulator", () => {
       const exited = yield* child.exited
       expect(exited.code).toBe(130)
       expect(exited.stdout + exited.stderr).not.toContain(KEY)
+    }))
+})
+
+describe("mimo: start-up", () => {
+  /** esbuild's metafile of the bundle (`scripts/bundle.mjs` writes it next to `dist/bin.js`). */
+  const Meta = Schema.Struct({
+    outputs: Schema.Record({
+      key: Schema.String,
+      value: Schema.Struct({
+        entryPoint: Schema.optional(Schema.String),
+        imports: Schema.Array(
+          Schema.Struct({ path: Schema.String, kind: Schema.String, external: Schema.optional(Schema.Boolean) })
+        ),
+        inputs: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+      })
+    })
+  })
+
+  it("loads @effect/cli and the declarations only: each command's code, the client, the simulator, the gateway's server and @effect/experimental are chunks of their own", () => {
+    const meta = Schema.decodeUnknownSync(Schema.parseJson(Meta))(
+      fs.readFileSync(path.join(appDir, "dist", "meta.json"), "utf8")
+    )
+    const outputs = meta.outputs
+    const [entry] = Object.entries(outputs).filter(([file, o]) => o.entryPoint === "src/bin.ts" && file.endsWith(".js"))
+    expect(entry).toBeDefined()
+    // The files Node loads before the CLI runs: the entry and what it imports statically, transitively.
+    const loaded = new Set<string>()
+    const visit = (file: string) => {
+      if (loaded.has(file)) return
+      loaded.add(file)
+      for (const i of outputs[file].imports) if (i.kind === "import-statement" && i.external !== true) visit(i.path)
+    }
+    visit(entry[0])
+    const inputs = [...loaded].flatMap((file) => Object.keys(outputs[file].inputs))
+    expect(inputs).toContain("src/Cli.ts")
+    expect(inputs.some((input) => input.includes("@effect/cli/"))).toBe(true)
+    for (const lazy of ["Chat", "Speech", "ServeSimulator", "Gateway", "Load", "Demo", "Environment", "Output"]) {
+      expect(inputs).not.toContain(`src/${lazy}.ts`)
+    }
+    for (
+      const heavy of ["@effect/experimental", "undici", "packages/simulator", "packages/platform-node", "HttpServer"]
+    ) {
+      expect(inputs.filter((input) => input.includes(heavy))).toEqual([])
+    }
+    // ... and every command's module is in a chunk that `import()` loads.
+    const lazyChunks = Object.values(outputs).flatMap((o) => o.imports.filter((i) => i.kind === "dynamic-import"))
+    expect(lazyChunks.length).toBeGreaterThanOrEqual(6)
+  })
+
+  it.scopedLive("--help lists every command and exits 0", () =>
+    Effect.gen(function*() {
+      const run = yield* runCli(["--help"], {})
+      expect(run.code).toBe(0)
+      for (const command of ["chat", "tts", "models", "simulator", "gateway", "load", "demo"]) {
+        expect(run.stdout).toContain(command)
+      }
     }))
 })

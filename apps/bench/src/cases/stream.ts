@@ -25,9 +25,11 @@ child.main(
   async (client, c) => {
     if (c.warmup > 0) await client.streamLoad(c.warmup, Math.min(c.warmup, c.concurrency))
     const cpu0 = process.cpuUsage()
+    const monoStartUs = Number(process.hrtime.bigint() / 1000n)
     const t0 = performance.now()
     const outcome = await client.streamLoad(c.streams, c.concurrency)
     const wallMs = performance.now() - t0
+    const monoEndUs = Number(process.hrtime.bigint() / 1000n)
     const cpu = process.cpuUsage(cpu0)
     return {
       kind: "stream",
@@ -39,7 +41,9 @@ child.main(
       errors: outcome.errors,
       wallMs,
       chunksPerSec: outcome.chunks / (wallMs / 1000),
-      cpuUsPerChunk: outcome.chunks === 0 ? 0 : (cpu.user + cpu.system) / outcome.chunks
+      cpuUsPerChunk: outcome.chunks === 0 ? 0 : (cpu.user + cpu.system) / outcome.chunks,
+      monoStartUs,
+      monoEndUs
     }
   }
 )

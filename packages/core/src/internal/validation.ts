@@ -9,6 +9,7 @@ import * as ChatCompletion from "../ChatCompletion.js"
 import * as MimoError from "../MimoError.js"
 import * as Model from "../Model.js"
 import type { Profile, Range, ToolChoiceKind } from "../Validation.js"
+import { isTextRequest } from "./requestGuard.js"
 
 type Failure = MimoError.ValidationError | undefined
 
@@ -749,7 +750,11 @@ const logWarnings = (warnings: ReadonlyArray<Warning>): Effect.Effect<void> =>
     )
   })
 
-const decodeRequest = ParseResult.decodeUnknownEither(ChatCompletion.Request, { errors: "first" })
+const decodeRequestSchema = ParseResult.decodeUnknownEither(ChatCompletion.Request, { errors: "first" })
+
+/** A plain text request is its own decoding (`isTextRequest`); anything else goes through the Schema. */
+const decodeRequest = (input: unknown): Either.Either<ChatCompletion.Request, ParseResult.ParseIssue> =>
+  isTextRequest(input) ? Either.right(input) : decodeRequestSchema(input)
 
 const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Effect<A, MimoError.ValidationError> =>
   Effect.suspend(() => {
