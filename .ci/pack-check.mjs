@@ -35,6 +35,10 @@ const work = mkdtempSync(join(tmpdir(), "mimo-pack-check-"))
 const problems = []
 const timings = []
 
+process.on("uncaughtException", (error) => {
+  console.log(`\npack-check: FAILED: ${error?.stack ?? error}`)
+  finish(1)
+})
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`
 const log = (line) => console.log(line)
 const problem = (where, what) => {
@@ -43,17 +47,22 @@ const problem = (where, what) => {
 }
 const readJson = (file) => JSON.parse(readFileSync(file, "utf8"))
 
-/** Runs a command; returns { status, out } (stdout and stderr together). */
+// npm and node run as in a user's shell: without the npm_config_* / npm_package_* variables that
+// `pnpm pack-check` (a pnpm script) exports, which npm would read as its own settings.
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k) && k !== "INIT_CWD")
+)
+/** Runs a command; returns { status, stdout, out } (out: stdout and stderr together). */
 const run = (cmd, args, options = {}) => {
   const r = spawnSync(cmd, args, {
     cwd: options.cwd ?? root,
     encoding: "utf8",
     timeout: options.timeout ?? 300_000,
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", ...options.env }
+    env: { ...cleanEnv, FORCE_COLOR: "0", NO_COLOR: "1", ...options.env }
   })
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`
-  return { status: r.error ? -1 : r.status, out: r.error ? `${r.error.message}\n${out}` : out }
+  return { status: r.error ? -1 : r.status, stdout: r.stdout ?? "", out: r.error ? `${r.error.message}\n${out}` : out }
 }
 /** Runs a command that must succeed, or stops the whole check. */
 const must = (what, cmd, args, options) => {
@@ -62,7 +71,7 @@ const must = (what, cmd, args, options) => {
     console.log(r.out)
     fatal(`${what} failed (${cmd} ${args.join(" ")}, exit ${r.status})`)
   }
-  return r.out
+  return options?.stdoutOnly ? r.stdout : r.out
 }
 const fatal = (message) => {
   console.log(`\npack-check: FAILED: ${message}`)
@@ -164,6 +173,10 @@ for (const p of packages) {
   for (const [name, range] of Object.entries(peersOf(p))) {
     if (!/^\^\d/.test(range)) problem(where, `peer ${name}@${range} is not a caret range`)
   }
+  // The API reference: every public package takes part in `pnpm run docs` (see scripts/docgen.sh).
+  if (!existsSync(join(root, "packages", p.dir, "docgen.json")) || !p.manifest.scripts?.docs) {
+    problem(where, "no docgen.json or no \"docs\" script: copy them from packages/core")
+  }
   if (!p.files.includes("LICENSE")) problem(where, "no LICENSE in the tarball")
   if (!p.files.includes("README.md")) problem(where, "no README.md in the tarball")
   for (const f of p.files.filter((f) => f.endsWith(".tsbuildinfo"))) problem(where, `${f} is in the tarball`)
@@ -244,7 +257,7 @@ const compare = (a, b) => {
   return 0
 }
 const versionsOf = (spec) => {
-  const out = must(`npm view ${spec}`, "npm", ["view", spec, "version", "--json"], { cwd: work })
+  const out = must(`npm view ${spec}`, "npm", ["view", spec, "version", "--json"], { cwd: work, stdoutOnly: true })
   const parsed = JSON.parse(out)
   return (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => /^\d+\.\d+\.\d+$/.test(v)).sort(compare)
 }

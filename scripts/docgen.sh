@@ -1,8 +1,9 @@
 #!/bin/sh
-# `pnpm docs` in one package: @effect/docgen with the package's docgen.json (whose
+# `pnpm run docs` in one package: @effect/docgen with the package's docgen.json (whose
 # examplesCompilerOptions point at ../../tsconfig.docgen.json, shared by every package).
 # Writes the API reference to <package>/docs (gitignored; CI builds it). Fails on a
-# missing @since or an @example that does not typecheck.
+# missing @since or an @example that does not typecheck. Not cached by turbo: an example may
+# use another package's source (tsconfig.docgen.json's paths), which turbo's inputs would not see.
 #
 # docgen typechecks every @example with tsc and then runs them all with `tsx`. Ours are
 # programs to read: they call the MiMo API (a key and the network), open Redis, or stand
