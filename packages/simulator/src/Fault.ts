@@ -154,13 +154,8 @@ export const Status = Schema.TaggedStruct("Status", {
 
 /**
  * Destroy the connection without any response (the client sees a reset).
- *
- * @example
- * ```ts
- * import { Fault } from "@effect-mimo/simulator"
- *
- * Fault.Reset.make({}) // the same as Fault.reset
- * ```
+ * `Fault.Reset.make({})` is the value `Fault.reset`, whose example shows it in use
+ * (docgen names example files by export, and `Reset`/`reset` differ only in case).
  *
  * @since 0.1.0
  * @category schemas
@@ -169,13 +164,7 @@ export const Reset = Schema.TaggedStruct("Reset", {})
 
 /**
  * Never answer, until the client goes away (counted in `clientClosed`).
- *
- * @example
- * ```ts
- * import { Fault } from "@effect-mimo/simulator"
- *
- * Fault.Hang.make({}) // the same as Fault.hang
- * ```
+ * `Fault.Hang.make({})` is the value `Fault.hang`, whose example shows it in use.
  *
  * @since 0.1.0
  * @category schemas
@@ -237,13 +226,7 @@ export const StreamError = Schema.TaggedStruct("StreamError", {
 /**
  * No fault: answer normally. Useful in a script ("fail, then succeed") and as
  * an explicit header value that skips the script and the probabilities.
- *
- * @example
- * ```ts
- * import { Fault } from "@effect-mimo/simulator"
- *
- * const script = [Fault.error("service_unavailable"), Fault.Ok.make({})]
- * ```
+ * `Fault.Ok.make({})` is the value `Fault.ok`, whose example shows it in a script.
  *
  * @since 0.1.0
  * @category schemas
