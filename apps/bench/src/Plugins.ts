@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type * as MimoClient from "@effect-mimo/core/MimoClient"
-import * as RateLimit from "@effect-mimo/core/RateLimit"
+import * as RateLimit from "@effect-mimo/resilience/RateLimit"
 import * as RedisRateLimit from "@effect-mimo/ratelimit-redis/RedisRateLimit"
 import * as Layer from "effect/Layer"
 

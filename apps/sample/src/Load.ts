@@ -13,7 +13,7 @@
  * would only spend them.
  */
 import * as MimoClient from "@effect-mimo/core/MimoClient"
-import * as RateLimit from "@effect-mimo/core/RateLimit"
+import * as RateLimit from "@effect-mimo/resilience/RateLimit"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Simulator from "@effect-mimo/simulator/Simulator"
 import type * as HttpServerError from "@effect/platform/HttpServerError"

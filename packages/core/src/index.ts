@@ -81,24 +81,3 @@ export * as MimoTransport from "./MimoTransport.js"
  * @since 0.1.0
  */
 export * as ServerError from "./ServerError.js"
-
-/**
- * A client-side rate limiter in front of the wire, as a `MimoClient` decorator.
- *
- * @since 0.1.0
- */
-export * as RateLimit from "./RateLimit.js"
-
-/**
- * A retry budget: a token bucket of retries, as a Schedule combinator and a decorator.
- *
- * @since 0.1.0
- */
-export * as RetryBudget from "./RetryBudget.js"
-
-/**
- * A circuit breaker with half-open probing, as an Effect wrapper and a decorator.
- *
- * @since 0.1.0
- */
-export * as CircuitBreaker from "./CircuitBreaker.js"

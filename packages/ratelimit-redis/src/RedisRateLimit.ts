@@ -20,7 +20,8 @@
  *
  * @since 0.1.0
  */
-import type { MimoClient, RateLimit } from "@effect-mimo/core"
+import type { MimoClient } from "@effect-mimo/core"
+import type { RateLimit } from "@effect-mimo/resilience"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
@@ -81,7 +82,7 @@ export const makeStore: (options: StoreOptions) => Effect.Effect<RateLimit.Store
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { RedisRateLimit } from "@effect-mimo/ratelimit-redis"
  * import { Layer } from "effect"

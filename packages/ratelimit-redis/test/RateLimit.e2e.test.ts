@@ -3,7 +3,8 @@
  * simulator's token bucket on loopback answering 429 with whole-second
  * Retry-After.
  */
-import { CircuitBreaker, MimoClient, RateLimit, RetryBudget, RetryPolicy } from "@effect-mimo/core"
+import { MimoClient, RetryPolicy } from "@effect-mimo/core"
+import { CircuitBreaker, RateLimit, RetryBudget } from "@effect-mimo/resilience"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Fault from "@effect-mimo/simulator/Fault"
 import * as Simulator from "@effect-mimo/simulator/Simulator"

@@ -1,4 +1,5 @@
-import { MimoClient, RateLimit, RetryPolicy } from "@effect-mimo/core"
+import { MimoClient, RetryPolicy } from "@effect-mimo/core"
+import { RateLimit } from "@effect-mimo/resilience"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Fault from "@effect-mimo/simulator/Fault"
 import * as Simulator from "@effect-mimo/simulator/Simulator"

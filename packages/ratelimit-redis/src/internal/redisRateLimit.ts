@@ -1,5 +1,5 @@
 import type { MimoClient } from "@effect-mimo/core"
-import { RateLimit } from "@effect-mimo/core"
+import { RateLimit } from "@effect-mimo/resilience"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as RateLimiterRedis from "@effect/experimental/RateLimiter/Redis"
 import * as Clock from "effect/Clock"

@@ -1,3 +1,4 @@
+import { MimoClient, MimoError } from "@effect-mimo/core"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -7,8 +8,6 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
-import * as MimoClient from "../MimoClient.js"
-import * as MimoError from "../MimoError.js"
 import { decorate, withAround } from "./decorate.js"
 
 /** @internal */

@@ -18,13 +18,12 @@
  *
  * @since 0.1.0
  */
+import type { MimoClient, MimoError } from "@effect-mimo/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import * as internal from "./internal/circuitBreaker.js"
-import type * as MimoClient from "./MimoClient.js"
-import type * as MimoError from "./MimoError.js"
 
 /**
  * The breaker's state.
@@ -70,7 +69,8 @@ export interface CircuitBreaker {
  *
  * @example
  * ```ts
- * import { CircuitBreaker, MimoError } from "@effect-mimo/core"
+ * import { MimoError } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * declare const call: Effect.Effect<string, MimoError.MimoError>
@@ -93,7 +93,7 @@ export const make: (options?: Options) => Effect.Effect<CircuitBreaker> = intern
  *
  * @example
  * ```ts
- * import { CircuitBreaker } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  *
  * export const breaker = CircuitBreaker.unsafeMake({ name: "mimo" })
  * ```
@@ -109,7 +109,8 @@ export const unsafeMake: (options?: Options) => CircuitBreaker = internal.unsafe
  *
  * @example
  * ```ts
- * import { CircuitBreaker, MimoError } from "@effect-mimo/core"
+ * import { MimoError } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  *
  * CircuitBreaker.defaultIsFailure(new MimoError.ServiceUnavailable({ message: "busy" })) // true
  * CircuitBreaker.defaultIsFailure(new MimoError.RateLimitExceeded({ message: "slow down" })) // false
@@ -126,7 +127,8 @@ export const defaultIsFailure: (error: unknown) => boolean = internal.defaultIsF
  *
  * @example
  * ```ts
- * import { CircuitBreaker, MimoClient } from "@effect-mimo/core"
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
@@ -166,7 +168,7 @@ export interface LayerOptions extends Options {
  *
  * @example
  * ```ts
- * import { CircuitBreaker } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -186,7 +188,7 @@ export const layer: (options?: LayerOptions) => Layer.Layer<MimoClient.MimoClien
  *
  * @example
  * ```ts
- * import { CircuitBreaker } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { Metric } from "effect"
  *
  * const state = Metric.value(CircuitBreaker.metrics.state.pipe(Metric.tagged("breaker", "mimo-v2-flash")))

@@ -1,6 +1,7 @@
+import { MimoClient, MimoError, RetryPolicy } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, Metric, TestClock } from "effect"
-import { MimoClient, MimoError, RateLimit, RetryPolicy } from "../src/index.js"
+import { RateLimit } from "../src/index.js"
 import { fakeServer, hello, ok, tooMany, unavailable } from "./limiterSupport.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)

@@ -1,3 +1,5 @@
+import type { ChatCompletion } from "@effect-mimo/core"
+import { MimoClient, MimoError } from "@effect-mimo/core"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -11,9 +13,6 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as ChatCompletion from "../ChatCompletion.js"
-import * as MimoClient from "../MimoClient.js"
-import * as MimoError from "../MimoError.js"
 import type * as RateLimit from "../RateLimit.js"
 import { decorate, withAround } from "./decorate.js"
 
@@ -76,7 +75,7 @@ export const metrics = {
 
 /** @internal */
 export const Store: Context.Tag<RateLimit.Store, RateLimit.Store> = Context.GenericTag<RateLimit.Store>(
-  "@effect-mimo/core/RateLimit/Store"
+  "@effect-mimo/resilience/RateLimit/Store"
 )
 
 /** @internal */
@@ -732,7 +731,7 @@ export const make = (
 
 /** @internal */
 export const Limiter: Context.Tag<RateLimit.Limiter, RateLimit.Limiter> = Context.GenericTag<RateLimit.Limiter>(
-  "@effect-mimo/core/RateLimit/Limiter"
+  "@effect-mimo/resilience/RateLimit/Limiter"
 )
 
 /** @internal */

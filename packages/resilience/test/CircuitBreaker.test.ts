@@ -1,6 +1,7 @@
+import { MimoClient, MimoError } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Layer, Metric, TestClock } from "effect"
-import { CircuitBreaker, MimoClient, MimoError } from "../src/index.js"
+import { CircuitBreaker } from "../src/index.js"
 import { fakeServer, hello, ok, tooMany, unavailable } from "./limiterSupport.js"
 
 const busy = new MimoError.ServiceUnavailable({ message: "busy" })

@@ -38,6 +38,7 @@
  *
  * @since 0.1.0
  */
+import type { ChatCompletion, MimoClient } from "@effect-mimo/core"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -47,9 +48,7 @@ import type * as Metric from "effect/Metric"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import type * as MetricState from "effect/MetricState"
 import type * as Scope from "effect/Scope"
-import type * as ChatCompletion from "./ChatCompletion.js"
 import * as internal from "./internal/rateLimit.js"
-import type * as MimoClient from "./MimoClient.js"
 
 /**
  * The limits of one model (or, at the top level of {@link Options}, of every
@@ -178,7 +177,7 @@ export interface Limiter {
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const queued = Effect.map(
@@ -213,7 +212,7 @@ export interface Store {
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Clock, Effect } from "effect"
  *
  * // Pause mimo-v2-flash for every limiter on this store for 5 seconds.
@@ -234,7 +233,7 @@ export const Store: Context.Tag<Store, Store> = internal.Store
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { RateLimiter } from "@effect/experimental"
  * import { Effect, Layer } from "effect"
  *
@@ -255,7 +254,7 @@ export const makeStore: (
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  *
  * const pauses = RateLimit.memoryPauses()
  * ```
@@ -270,7 +269,7 @@ export const memoryPauses: () => Pick<Store, "pausedUntil" | "pause"> = internal
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -292,7 +291,7 @@ export const layerStoreMemory: Layer.Layer<Store> = internal.layerStoreMemory
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  *
  * RateLimit.estimateTokens({
  *   model: "mimo-v2-flash",
@@ -311,7 +310,8 @@ export const estimateTokens: (request: ChatCompletion.Request) => number = inter
  *
  * @example
  * ```ts
- * import { MimoClient, RateLimit } from "@effect-mimo/core"
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const limited = Effect.gen(function*() {
@@ -333,7 +333,7 @@ export const make: (options?: Options) => Effect.Effect<Limiter, never, Scope.Sc
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -359,7 +359,7 @@ export const layer: (
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -381,7 +381,7 @@ export const layerWithStore: (
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Metric } from "effect"
  *
  * const queued = Metric.value(RateLimit.metrics.queueLength.pipe(Metric.tagged("model", "mimo-v2-flash")))
