@@ -33,6 +33,7 @@ import type * as ChatCompletion from "./ChatCompletion.js"
 import * as internal from "./internal/client.js"
 import type * as MimoError from "./MimoError.js"
 import type * as Model from "./Model.js"
+import type * as RetryQuota from "./RetryQuota.js"
 import type * as Validation from "./Validation.js"
 
 /**
@@ -115,6 +116,13 @@ export interface Options {
   readonly retry?: Schedule.Schedule<unknown, MimoError.MimoError> | undefined
   /** An end-to-end budget per call: no retry starts whose wait would cross it. */
   readonly deadline?: Duration.DurationInput | undefined
+  /**
+   * The client's retry quota, shared by all its calls (and by every client given the same one): each retry pays
+   * from it, successes refill it, and an empty quota means no more retries, so an outage is not multiplied.
+   * Default: a new `RetryQuota.unsafeMake()` per client (AWS's standard quota: 100 retries in a full outage).
+   * `false` turns it off.
+   */
+  readonly retryQuota?: RetryQuota.RetryQuota | false | undefined
   /** The validation profile (default: chosen from the base URL by `Validation.profileFor`). */
   readonly validation?: Validation.Profile | undefined
   /** Extra headers sent with every request. */

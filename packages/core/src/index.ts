@@ -81,3 +81,11 @@ export * as MimoTransport from "./MimoTransport.js"
  * @since 0.1.0
  */
 export * as ServerError from "./ServerError.js"
+
+/**
+ * The client's retry quota: a token bucket of retries (AWS's standard retry quota), so that an outage is not
+ * multiplied by retries.
+ *
+ * @since 0.2.0
+ */
+export * as RetryQuota from "./RetryQuota.js"

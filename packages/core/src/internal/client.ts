@@ -25,6 +25,7 @@ import * as MimoError from "../MimoError.js"
 import * as MimoTransport from "../MimoTransport.js"
 import * as Model from "../Model.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import * as RetryQuota from "../RetryQuota.js" // retry-quota (issue 13)
 import * as Validation from "../Validation.js"
 import { toHttpClientRequest } from "./mimoTransport.js"
 import { decodeEvents, excerpt } from "./sse.js"
@@ -179,6 +180,8 @@ export const make = (
       ...authHeaders
     })
     const defaultPolicy = options.retry ?? RetryPolicy.defaultPolicy
+    // retry-quota (issue 13): one quota per client, shared by its calls; `retryQuota: false` turns it off.
+    const quota = options.retryQuota === false ? undefined : options.retryQuota ?? RetryQuota.unsafeMake()
     const defaultTimeoutDuration = Duration.decode(options.timeout ?? defaultTimeout)
     // Our own spans (one per call, one per attempt) replace the HTTP client's:
     // they carry the MiMo attributes, never a header, and cost less on the hot path.
@@ -302,18 +305,28 @@ export const make = (
         const bounded = deadline === undefined
           ? policy
           : RetryPolicy.deadline(policy, startedAt + Duration.toMillis(Duration.decode(deadline)))
-        return Effect.flatMap(Schedule.driver(observed(bounded, ctx)), (driver) => {
+        const paid = quota === undefined ? bounded : RetryQuota.schedule(bounded, quota) // retry-quota (issue 13)
+        return Effect.flatMap(Schedule.driver(observed(paid, ctx)), (driver) => {
           const loop = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
             Effect.matchEffect(driver.next(error), {
               onFailure: () => Effect.fail(error),
-              onSuccess: () => Effect.catchAll(once, loop)
+              // retry-quota (issue 13): a success after a retry gives that retry's cost back.
+              onSuccess: () => Effect.matchEffect(once, { onFailure: loop, onSuccess: (a) => succeeded(a, error) })
             })
           return loop(first)
         })
       }
+      // retry-quota (issue 13): a success at once refills the quota a little.
+      const succeeded = (a: A, retriedAfter?: MimoError.MimoError) => {
+        quota?.unsafeRecordSuccess(retriedAfter)
+        return Effect.succeed(a)
+      }
       return deadline === undefined
-        ? Effect.catchAll(once, retrying(0))
-        : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.catchAll(once, retrying(now)))
+        ? Effect.matchEffect(once, { onFailure: retrying(0), onSuccess: succeeded })
+        : Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => Effect.matchEffect(once, { onFailure: retrying(now), onSuccess: succeeded })
+        )
     }
 
     /** One attempt of a JSON call: send, then the decoded 2xx body or the typed error, within the timeout. */
