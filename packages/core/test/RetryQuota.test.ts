@@ -2,6 +2,7 @@
  * The client's default retry quota, over a fake transport: a full outage is
  * not multiplied, a 20 % fault rate never empties it, successes refill it.
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
@@ -24,7 +25,7 @@ const fakeTransport = (reply: (n: number) => number) => {
     send: () =>
       Effect.sync(() => {
         const status = reply(state.requests++)
-        return { status, headers: {}, body: status === 200 ? okBody : unavailable }
+        return { status, headers: Headers.empty, body: status === 200 ? okBody : unavailable }
       })
   }
   return { state, service }
