@@ -86,7 +86,7 @@ describe("RateLimit end to end (simulator on loopback)", () => {
       yield* sim.script(Array.from({ length: 10 }, () => Fault.error("service_unavailable")))
       const budget = yield* RetryBudget.make({ capacity: 10, costPerRetry: 5 })
       const policy = RetryPolicy.make({ base: "10 millis", jitter: "none" })
-      const layer = CircuitBreaker.layer({ failureThreshold: 3, cooldown: "1 minute" }).pipe(
+      const layer = CircuitBreaker.layer({ minimumCalls: 3, failureRate: 1, cooldown: "1 minute", maxCooldown: "1 minute" }).pipe(
         Layer.provide(RetryBudget.layer({ budget, policy })),
         Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url }))
       )

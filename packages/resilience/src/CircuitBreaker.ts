@@ -1,8 +1,19 @@
 /**
- * A circuit breaker: after `failureThreshold` consecutive failures it opens
- * and refuses calls at once with `MimoError.CircuitOpen` (nothing is sent);
- * after `cooldown` it half-opens and lets one probe through; the probe's
- * success closes it, its failure opens it for another cool-down.
+ * A circuit breaker that opens on a failure **rate**, not a streak: it counts
+ * the outcomes of the last `window` (default 10 s, in ten buckets) and opens
+ * when at least `minimumCalls` (default 20) were seen and `failureRate`
+ * (default 50 %) of them failed. Open, it refuses calls at once with
+ * `MimoError.CircuitOpen` (nothing is sent). After a short cool-down
+ * (default 500 ms) it half-opens and lets one probe through: its success
+ * closes the breaker (and clears the window), its failure opens it again for
+ * a cool-down twice as long, up to `maxCooldown` (default 1.5 s). So after an
+ * outage ends, traffic is back within about 1.5 s, while during it one probe
+ * per 1.5 s reaches the server instead of every call.
+ *
+ * The defaults never open under the faults mix (15–20 % of attempts failing
+ * at random): at 20 calls in the window the chance that half of them fail
+ * at 20 % is 0.26 % per window, and at a few calls per second the window
+ * holds far more than 20 (apps/bench, "Resilience").
  *
  * What counts as a failure: by default a retryable error other than a 429
  * (5xx, 408, transport failures and timeouts); a 429 means the server is
@@ -42,10 +53,18 @@ export type State = "closed" | "open" | "half-open"
 export interface Options {
   /** The name in errors and in the metrics' `breaker` tag. Default `"default"`. */
   readonly name?: string | undefined
-  /** Consecutive failures that open the breaker. Default 5. */
-  readonly failureThreshold?: number | undefined
-  /** How long it stays open before a probe is let through. Default 30 seconds. */
+  /** The share of failed attempts in the window that opens the breaker, in (0, 1]. Default 0.5. */
+  readonly failureRate?: number | undefined
+  /** The fewest attempts in the window before the rate counts. Default 20. */
+  readonly minimumCalls?: number | undefined
+  /** The sliding window the rate is measured over. Default 10 seconds. */
+  readonly window?: Duration.DurationInput | undefined
+  /** How long it stays open the first time before a probe is let through. Default 500 ms. */
   readonly cooldown?: Duration.DurationInput | undefined
+  /** Each failed probe multiplies the cool-down by this. Default 2. */
+  readonly cooldownFactor?: number | undefined
+  /** The longest cool-down. Default 1.5 seconds. */
+  readonly maxCooldown?: Duration.DurationInput | undefined
   /** Which errors count as failures. Default: retryable `MimoError`s other than a 429, and any other error. */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }
@@ -76,7 +95,7 @@ export interface CircuitBreaker {
  * declare const call: Effect.Effect<string, MimoError.MimoError>
  *
  * const program = Effect.gen(function*() {
- *   const breaker = yield* CircuitBreaker.make({ failureThreshold: 3, cooldown: "10 seconds" })
+ *   const breaker = yield* CircuitBreaker.make({ failureRate: 0.5, minimumCalls: 10, cooldown: "1 second" })
  *   return yield* breaker.protect(call).pipe(
  *     Effect.catchTag("CircuitOpen", (e) => Effect.succeed(`later: ${e.message}`))
  *   )
@@ -172,7 +191,7 @@ export interface LayerOptions extends Options {
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
- * const MimoLive = CircuitBreaker.layer({ failureThreshold: 5, cooldown: "30 seconds" }).pipe(
+ * const MimoLive = CircuitBreaker.layer({ failureRate: 0.5, minimumCalls: 20, window: "10 seconds" }).pipe(
  *   Layer.provide(NodeMimoClient.layerConfig())
  * )
  * ```
