@@ -10,24 +10,35 @@
  *    one for as long as it is open);
  * 2. a **queue**, served in order by one dispatcher per model, which admits
  *    the head when both **token buckets** allow it: requests (`burst` at once,
- *    refilled at the allowed rate) and tokens (the request's estimate, later
- *    reconciled with `usage`). Admissions are spread at the allowed rate, so
- *    a queue of 100 does not wake at once;
- * 3. **adaptive** limits: a 429 (on any attempt) **pauses the model's whole
- *    queue** until its `Retry-After`, and lowers the allowed rate
- *    multiplicatively (once per round trip: 429s to requests sent before the
- *    last decrease do not lower it again); the rate then grows back with
- *    time. The default growth is the CUBIC rule of the AWS SDKs' adaptive mode
- *    (beta 0.7, scale 0.4): it climbs back fast, then flattens near the rate
- *    that was too high, so it probes the limit seldom. AIMD (beta 0.5, linear
- *    growth) is an option. Growth is in time, not per success, so processes
- *    that share a store recover together. The measurements behind the choice
- *    are in BENCHMARKS.md ("The limiter's adaptive rule").
+ *    refilled at the configured rate) and tokens (the request's estimate,
+ *    later reconciled with `usage`). The configured rate is a hard ceiling:
+ *    every attempt takes a request token, retries included;
+ * 3. **429s**: the request that got one waits its `Retry-After` before its
+ *    next attempt, and nothing else does. The model's whole queue pauses only
+ *    when 429s are **dense** — at least `denseRatio` (20 %) of the answers of
+ *    the last `window` (1 s), once at least `minSamples` (20) answers were
+ *    seen — or when the server asks for `pauseAllFrom` (5 s) or more, i.e.
+ *    its budget is spent for a while. A stray 429 (5 % at random, as a
+ *    gateway may send) never pauses anyone;
+ * 4. **adaptive** rate: a dense window cuts the allowed rate, at most once
+ *    per window, to `beta` (0.9) times the rate the server accepted over the
+ *    window (its non-429 answers per second), never below half the rate this
+ *    process measured itself sending. The rate then grows back in time from
+ *    the end of the pause: CUBIC by default (the AWS SDKs' adaptive mode,
+ *    scale 0.4: back to the accepted rate in K s, then slowly above it), or
+ *    AIMD (linear). Growth is in time, not per success, so processes that
+ *    share a store recover together. The design, what it borrows from AWS,
+ *    Google's client-side throttling, Envoy and Finagle, and the measurements
+ *    are in the package README and BENCHMARKS.md.
+ *
+ * In an outage of the server (5xx), the limiter does nothing special: it
+ * keeps the ceiling, and the client's retry quota (core's `RetryQuota`) and
+ * a `CircuitBreaker` keep retries from multiplying the load.
  *
  * The buckets are `@effect/experimental`'s `RateLimiter` (token-bucket
  * algorithm, "delay" mode), over a {@link Store}: in memory by default
  * ({@link layer}), or shared by every process through Redis with
- * `@effect-mimo/ratelimit-redis`, where a 429's pause is shared too.
+ * `@effect-mimo/ratelimit-redis`, where a pause is shared too.
  *
  * Metrics (Effect `Metric`s, tag `model`): `mimo_ratelimit_queue_length`,
  * `mimo_ratelimit_in_flight`, `mimo_ratelimit_allowed_rate`,
@@ -81,7 +92,7 @@ export interface Limits {
 export interface AdaptiveOptions {
   /** `"cubic"` (default; the AWS SDKs' adaptive mode) or `"aimd"`. */
   readonly algorithm?: "cubic" | "aimd" | undefined
-  /** The multiplicative decrease: the rate becomes `beta` times what it was. Default 0.7 (cubic), 0.5 (aimd). */
+  /** A cut sets the rate to `beta` times the rate the server accepted over the window. Default 0.9. */
   readonly beta?: number | undefined
   /** CUBIC's scale constant C, in requests/s per s³. Default 0.4. */
   readonly scale?: number | undefined
@@ -89,6 +100,12 @@ export interface AdaptiveOptions {
   readonly increase?: number | undefined
   /** The floor, as a fraction of the configured rate. Default 0.02. */
   readonly minRate?: number | undefined
+  /** The sliding window the 429 ratio and the rates are measured over. Default 1 second. */
+  readonly window?: Duration.DurationInput | undefined
+  /** The share of 429s among the window's answers that makes it dense (a pause and a cut). Default 0.2. */
+  readonly denseRatio?: number | undefined
+  /** The fewest answers in the window before its ratio counts. Default 20. */
+  readonly minSamples?: number | undefined
 }
 
 /**
@@ -99,12 +116,14 @@ export interface AdaptiveOptions {
  */
 export interface ThrottledEvent {
   readonly model: string
-  /** How long the model's queue is paused from now. */
+  /** How long the request that got the 429 waits (its `Retry-After`, bounded by `maxPause`). */
   readonly retryAfter: Duration.Duration
-  /** The end of the pause (epoch ms, Clock time). */
+  /** The end of the model's pause (epoch ms, Clock time); now when the queue is not paused. */
   readonly pausedUntil: number
   /** The rate allowed now (requests per second). */
   readonly allowedRate: number
+  /** Whether this 429 paused the model's whole queue (dense 429s, or a long `Retry-After`). */
+  readonly pausedAll: boolean
 }
 
 /**
@@ -117,17 +136,19 @@ export interface ThrottledEvent {
 export interface Options extends Limits {
   /** Limits of particular models, over the top-level ones. */
   readonly perModel?: Readonly<Record<string, Limits>> | undefined
-  /** Adaptive limits: `true` (default, CUBIC), `false` (a 429 still pauses the queue, but the rate stays), or options. */
+  /** Adaptive limits: `true` (default, CUBIC), `false` (dense 429s still pause the queue, but the rate stays), or options. */
   readonly adaptive?: boolean | AdaptiveOptions | undefined
   /**
    * The token estimate of a request, taken from the token bucket before it
    * is sent and reconciled with `usage` after. Default {@link estimateTokens}.
    */
   readonly estimateTokens?: ((request: ChatCompletion.Request) => number) | undefined
-  /** How long a 429 without `Retry-After` pauses the queue. Default 1 second. */
+  /** How long a 429 without `Retry-After` holds its request (and the queue, when it pauses it). Default 1 second. */
   readonly defaultPause?: Duration.DurationInput | undefined
-  /** The longest pause a `Retry-After` can impose. Default 60 seconds. */
+  /** The longest wait a `Retry-After` can impose. Default 60 seconds. */
   readonly maxPause?: Duration.DurationInput | undefined
+  /** A `Retry-After` this long or longer pauses the whole queue even when 429s are rare. Default 5 seconds. */
+  readonly pauseAllFrom?: Duration.DurationInput | undefined
   /** The prefix of the store's keys (`<prefix><model>:requests`, `:tokens`, `:pause`). Default `"mimo:"`. */
   readonly prefix?: string | undefined
   /** Called on every 429 the limiter sees. */
@@ -156,6 +177,8 @@ export interface Snapshot {
   readonly throttled: number
   /** Attempts let through. */
   readonly admitted: number
+  /** The share of 429s among the answers of the last window. */
+  readonly throttledRatio: number
 }
 
 /**
