@@ -16,8 +16,8 @@
  * 3. **429s**: the request that got one waits its `Retry-After` before its
  *    next attempt, and nothing else does. The model's whole queue pauses only
  *    when 429s are **dense** — at least `denseRatio` (20 %) of the answers of
- *    the last `window` (1 s), once at least `minSamples` (20) answers were
- *    seen — or when the server asks for `pauseAllFrom` (5 s) or more, i.e.
+ *    the last `window` (1 s), and at least `minThrottled` (5) 429s among at
+ *    least `minSamples` (10) answers — or when the server asks for `pauseAllFrom` (5 s) or more, i.e.
  *    its budget is spent for a while. A stray 429 (5 % at random, as a
  *    gateway may send) never pauses anyone;
  * 4. **adaptive** rate: a dense window cuts the allowed rate, at most once
@@ -104,8 +104,10 @@ export interface AdaptiveOptions {
   readonly window?: Duration.DurationInput | undefined
   /** The share of 429s among the window's answers that makes it dense (a pause and a cut). Default 0.2. */
   readonly denseRatio?: number | undefined
-  /** The fewest answers in the window before its ratio counts. Default 20. */
+  /** The fewest answers in the window before its ratio counts. Default 10. */
   readonly minSamples?: number | undefined
+  /** The fewest 429s in the window that can make it dense. Default 5. */
+  readonly minThrottled?: number | undefined
 }
 
 /**

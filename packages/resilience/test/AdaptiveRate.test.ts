@@ -17,7 +17,7 @@ const traffic = (rate: AdaptiveRate.AdaptiveRate, from: number, span: number, n:
 }
 
 describe("AdaptiveRate", () => {
-  it("defaults: CUBIC, beta 0.9, a 1 s window, dense from 20 % of at least 20 answers", () => {
+  it("defaults: CUBIC, beta 0.9, a 1 s window, dense from 20 % and 5 429s of at least 10 answers", () => {
     expect(cubic).toEqual({
       algorithm: "cubic",
       beta: 0.9,
@@ -26,7 +26,8 @@ describe("AdaptiveRate", () => {
       minRate: 0.02,
       window: 1000,
       denseRatio: 0.2,
-      minSamples: 20
+      minSamples: 10,
+      minThrottled: 5
     })
     expect(resolveAdaptive(false).algorithm).toBe("off")
   })

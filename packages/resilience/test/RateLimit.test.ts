@@ -161,7 +161,7 @@ describe("RateLimit", () => {
         RateLimit.layer({
           requestsPerSecond: 10,
           burst: 10,
-          adaptive: { minSamples: 4 },
+          adaptive: { minSamples: 4, minThrottled: 4 },
           onThrottled: (e) => Effect.sync(() => void events.push(e))
         }).pipe(Layer.provide(server.layer())),
         30

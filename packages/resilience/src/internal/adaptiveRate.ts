@@ -35,6 +35,8 @@ export interface Config {
   readonly denseRatio: number
   /** The fewest answers in the window before its ratio counts. */
   readonly minSamples: number
+  /** The fewest 429s in the window that can make it dense. */
+  readonly minThrottled: number
 }
 
 /** @internal */
@@ -106,7 +108,7 @@ export const make = (config: Config, maxRate: number): AdaptiveRate => {
       answers.record(now, throttled)
       if (!throttled) return false
       const { bad, total } = answers.totals(now)
-      const dense = total >= config.minSamples && bad >= config.denseRatio * total
+      const dense = total >= config.minSamples && bad >= config.minThrottled && bad >= config.denseRatio * total
       if (dense) doCut(now, from)
       return dense
     },

@@ -35,7 +35,8 @@ export const defaults = {
   minRate: 0.02,
   window: Duration.seconds(1),
   denseRatio: 0.2,
-  minSamples: 20,
+  minSamples: 10,
+  minThrottled: 5,
   pauseAllFrom: Duration.seconds(5)
 } as const
 
@@ -249,7 +250,8 @@ export const resolveAdaptive = (option: RateLimit.Options["adaptive"]): Adaptive
     minRate: fraction(o.minRate, defaults.minRate),
     window: Number.isFinite(window) && window > 0 ? window : Duration.toMillis(defaults.window),
     denseRatio: fraction(o.denseRatio, defaults.denseRatio),
-    minSamples: Math.max(1, Math.floor(o.minSamples ?? defaults.minSamples))
+    minSamples: Math.max(1, Math.floor(o.minSamples ?? defaults.minSamples)),
+    minThrottled: Math.max(1, Math.floor(o.minThrottled ?? defaults.minThrottled))
   }
 }
 
