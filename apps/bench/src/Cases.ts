@@ -45,7 +45,7 @@ export type Parameters = ReturnType<typeof parameters>
  * @since 0.1.0
  * @category models
  */
-export const names = ["overhead", "ratelimit", "faults", "streaming", "shared", "memory"] as const
+export const names = ["overhead", "ratelimit", "faults", "streaming", "shared", "memory", "resilience"] as const
 
 /**
  * @since 0.1.0
@@ -67,7 +67,8 @@ export const clientsOf: Readonly<Record<Name, ReadonlyArray<Clients.Id>>> = {
   faults: ["undici", "openai", "openai-r4", "ours"],
   streaming: ["undici", "openai", "ours"],
   shared: ["ours", "ours+limiter", "ours+redis"],
-  memory: ["undici", "openai", "ours", "ours+limiter"]
+  memory: ["undici", "openai", "ours", "ours+limiter"],
+  resilience: ["ours"]
 }
 
 /**

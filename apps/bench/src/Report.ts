@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as Resilience from "./cases/Resilience.js"
 import type * as Results from "./Results.js"
 
 type Row = Results.Row
@@ -148,6 +149,7 @@ export const targets = (cases: ReadonlyArray<Results.CaseResult>): Array<Results
       [openai, "openai-node"]
     )
   }
+  out.push(...Resilience.targets(cases))
   return out
 }
 
@@ -205,6 +207,7 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["failures", (r) => fmt(r.failures)]
   ],
   shared: limitColumns,
+  resilience: Resilience.columns.slice(1),
   memory: [
     ["in flight", (r) => fmt(r.requests)],
     ["held by server", (r) => fmt(r.serverHeld)],

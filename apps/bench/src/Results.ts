@@ -183,7 +183,9 @@ export const Row = Schema.Struct({
   rssDeltaMiB: num,
   heapDeltaMiB: num,
   heapKiBPerRequest: num,
-  serverHeld: num
+  serverHeld: num,
+  /** Figures particular to a case (the resilience case's), by name. */
+  extra: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number }))
 })
 
 /**

@@ -4,7 +4,7 @@
  *
  * Options (after `pnpm bench --`):
  * - `--quick`: small counts, a smoke run (written to a temporary folder unless `--out`);
- * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory);
+ * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory, resilience);
  * - `--clients undici,ours`: some clients (undici, openai, openai-r4, ours, ours+limiter, ours+redis);
  * - `--out <dir>`: write `results.json` and `BENCHMARKS.md` there;
  * - `--no-profile`: skip the CPU profile of our client;
@@ -19,6 +19,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Cases from "./Cases.js"
+import * as Resilience from "./cases/Resilience.js"
 import * as Clients from "./Clients.js"
 import * as Machine from "./Machine.js"
 import * as Report from "./Report.js"
@@ -112,6 +113,9 @@ const main = async () => {
         break
       case "memory":
         cases.push(await Cases.memory(ctx))
+        break
+      case "resilience":
+        cases.push(await Resilience.resilience(ctx))
         break
     }
   }

@@ -230,6 +230,11 @@ export interface Store {
   readonly pausedUntil: (key: string) => Effect.Effect<number, RateLimiter.RateLimiterError>
   /** Pauses `key` until `until`, unless it already is paused longer. */
   readonly pause: (key: string, until: number) => Effect.Effect<void, RateLimiter.RateLimiterError>
+  /**
+   * For a store shared by several processes: this process's share of them (e.g. 1/4), so that what it measures
+   * stands for the fleet. Default 1.
+   */
+  readonly share?: (() => number) | undefined
 }
 
 /**

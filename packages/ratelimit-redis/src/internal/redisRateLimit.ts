@@ -296,6 +296,7 @@ export const makeStore = (
 
     return {
       buckets,
+      share: () => 1 / Math.max(1, members),
       pausedUntil: (key) =>
         viaRedis(
           "GET",

@@ -61,7 +61,7 @@ export interface AdaptiveRate {
 }
 
 /** @internal */
-export const make = (config: Config, maxRate: number): AdaptiveRate => {
+export const make = (config: Config, maxRate: number, share: () => number = () => 1): AdaptiveRate => {
   const answers = SlidingWindow.make(config.window)
   const sends = SlidingWindow.make(config.window)
   const floor = config.minRate * maxRate
@@ -87,7 +87,8 @@ export const make = (config: Config, maxRate: number): AdaptiveRate => {
 
   const doCut = (now: number, from: number): boolean => {
     if (config.algorithm === "off" || now - lastCut < config.window) return false
-    const seconds = config.window / 1000
+    // This process's counts stand for the whole fleet that shares the limit: divided by its share of it.
+    const seconds = (config.window / 1000) * Math.min(1, Math.max(1e-3, share()))
     const { bad, total } = answers.totals(now)
     const sendRate = sends.totals(now).total / seconds
     const accepted = (total - bad) / seconds
