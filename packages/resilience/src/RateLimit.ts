@@ -22,7 +22,7 @@
  *    gateway may send) never pauses anyone;
  * 4. **adaptive** rate: a dense window cuts the allowed rate, at most once
  *    per window, to `beta` (0.9) times the rate the server accepted over the
- *    window (its non-429 answers per second), never below half the rate this
+ *    window (its non-429 answers per second), never below a quarter of the rate this
  *    process measured itself sending. The rate then grows back in time from
  *    the end of the pause: CUBIC by default (the AWS SDKs' adaptive mode,
  *    scale 0.4: back to the accepted rate in K s, then slowly above it), or

@@ -9,7 +9,7 @@
  *   makes a window dense.
  * - A dense window **cuts** the rate, at most once per window: to `beta`
  *   times the rate the server accepted over the window (its non-429 answers
- *   per second), never below half the rate we measured ourselves sending,
+ *   per second), never below a quarter of the rate we measured ourselves sending,
  *   and never above it. The rate then grows back in time, from the end of
  *   the pause: CUBIC (the AWS SDKs' adaptive mode: back to the accepted rate
  *   in K s, then slowly above it) or AIMD (linearly).
@@ -94,7 +94,7 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
     const accepted = (total - bad) / seconds
     const current = rate(now)
     const ceiling = Math.min(current, sendRate > 0 ? sendRate : current)
-    target = clamp(Math.min(ceiling, Math.max(accepted, ceiling / 2)))
+    target = clamp(Math.min(ceiling, Math.max(accepted, ceiling / 4)))
     k = Math.cbrt((target * (1 - config.beta)) / config.scale)
     growFrom = Math.max(now, from)
     lastCut = now
