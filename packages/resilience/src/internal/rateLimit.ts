@@ -403,7 +403,8 @@ export const make = (
             pause: `${prefix}${model}:pause`
           },
           semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
-          adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () => store.share?.() ?? 1),
+          adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () =>
+            store.share?.() ?? 1),
           queued: 0,
           inFlight: 0,
           knownPause: 0,
