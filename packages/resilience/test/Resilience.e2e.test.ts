@@ -8,7 +8,7 @@ import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Fault from "@effect-mimo/simulator/Fault"
 import * as Simulator from "@effect-mimo/simulator/Simulator"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Either, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import { Clock, Context, Effect, Either, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
 import { CircuitBreaker, RateLimit, RetryBudget } from "../src/index.js"
 
 const hello = { model: "mimo-v2-flash", messages: [{ role: "user" as const, content: "Hello" }] }
@@ -126,6 +126,33 @@ describe("RateLimit end to end (simulator on loopback)", () => {
       // With one permit, the second stream starts only after the first one ended.
       expect(b!.first).toBeGreaterThanOrEqual(a!.end)
       expect((yield* sim.stats).streams.closed).toBe(2)
+    }).pipe(Effect.scoped, quiet))
+
+  it.live("the breaker's defaults: open through an outage, traffic back within the cool-down once it ends", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make({ rateLimit: { enabled: false } })
+      yield* sim.script(Array.from({ length: 10_000 }, () => Fault.error("service_unavailable")))
+      const context = yield* Layer.build(
+        CircuitBreaker.layer().pipe(
+          Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url, retry: RetryPolicy.attempts(1) }))
+        )
+      )
+      const mimo = Context.get(context, MimoClient.MimoClient)
+      // 40 calls in the outage: the breaker opens after 20 (all failed), the rest are refused without a request.
+      const during = yield* Effect.forEach(Array.from({ length: 40 }), () => Effect.flip(mimo.chat(hello)))
+      expect(during.slice(0, 20).every((e) => e._tag === "ServiceUnavailable")).toBe(true)
+      expect(during.slice(20).every((e) => e._tag === "CircuitOpen")).toBe(true)
+      expect((yield* sim.stats).requests).toBe(20)
+      // The outage ends: calls succeed again within the cool-down (500 ms at first).
+      yield* sim.reset
+      const recovered = yield* Clock.currentTimeMillis
+      let ok = false
+      while (!ok && (yield* Clock.currentTimeMillis) - recovered < 5000) {
+        ok = Either.isRight(yield* Effect.either(mimo.chat(hello)))
+        if (!ok) yield* Effect.sleep("50 millis")
+      }
+      expect(ok).toBe(true)
+      expect((yield* Clock.currentTimeMillis) - recovered).toBeLessThanOrEqual(1500)
     }).pipe(Effect.scoped, quiet))
 
   it.live("the breaker opens on repeated 503s and refuses without sending; the budget stops retries", () =>
