@@ -45,7 +45,7 @@ export type Parameters = ReturnType<typeof parameters>
  * @since 0.1.0
  * @category models
  */
-export const names = ["overhead", "ratelimit", "faults", "streaming", "shared", "memory", "wire", "startup"] as const
+export const names = ["overhead", "ratelimit", "faults", "streaming", "shared", "memory", "wire", "startup", "resilience"] as const
 
 /**
  * @since 0.1.0
@@ -70,7 +70,8 @@ export const clientsOf: Readonly<Record<Name, ReadonlyArray<Clients.Id>>> = {
   memory: ["undici", "openai", "ours", "ours+limiter"],
   // cases/Wire.ts and cases/Startup.ts (the start-up case runs commands, not clients).
   wire: ["undici", "openai", "ours"],
-  startup: []
+  startup: [],
+  resilience: ["ours"]
 }
 
 /**

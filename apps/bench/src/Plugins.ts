@@ -1,12 +1,12 @@
 /**
- * The client-side limiters: `RateLimit` (core, in memory) and `RedisRateLimit`
+ * The client-side limiters: `RateLimit` (`@effect-mimo/resilience`, in memory) and `RedisRateLimit`
  * (`@effect-mimo/ratelimit-redis`, shared through Redis).
  *
  * @since 0.1.0
  */
 import type * as MimoClient from "@effect-mimo/core/MimoClient"
-import * as RateLimit from "@effect-mimo/core/RateLimit"
 import * as RedisRateLimit from "@effect-mimo/ratelimit-redis/RedisRateLimit"
+import * as RateLimit from "@effect-mimo/resilience/RateLimit"
 import * as Layer from "effect/Layer"
 
 /**
@@ -39,7 +39,7 @@ export type Decorate = (
 ) => Layer.Layer<MimoClient.MimoClient, unknown>
 
 /**
- * The in-memory limiter: `RateLimit.layer` of core, configured with the
+ * The in-memory limiter: `RateLimit.layer` of `@effect-mimo/resilience`, configured with the
  * limit only (every other setting at its default, as a user would).
  *
  * @since 0.1.0

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as Resilience from "./cases/Resilience.js"
 import * as Startup from "./cases/Startup.js"
 import * as Wire from "./cases/Wire.js"
 import type * as Results from "./Results.js"
@@ -167,6 +168,7 @@ export const targets = (cases: ReadonlyArray<Results.CaseResult>): Array<Results
       },
     [ours64, "ours"]
   )
+  out.push(...Resilience.targets(cases))
   return out
 }
 
@@ -224,6 +226,7 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["failures", (r) => fmt(r.failures)]
   ],
   shared: limitColumns,
+  resilience: Resilience.columns.slice(1),
   memory: [
     ["in flight", (r) => fmt(r.requests)],
     ["held by server", (r) => fmt(r.serverHeld)],

@@ -200,7 +200,9 @@ export const Row = Schema.Struct({
   /** Start-up: `cpuMs` ÷ bare `node -e 0`'s. */
   cpuRatioToBare: num,
   /** Start-up: what the command printed besides the CLI's own output (`none`, or a description). */
-  extraOutput: Schema.optional(Schema.String)
+  extraOutput: Schema.optional(Schema.String),
+  /** Figures particular to a case (the resilience case's), by name. */
+  extra: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number }))
 })
 
 /**

@@ -4,7 +4,8 @@
  *
  * Options (after `pnpm bench --`):
  * - `--quick`: small counts, a smoke run (written to a temporary folder unless `--out`);
- * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory, wire, startup);
+ * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory, wire, startup,
+ *   resilience);
  * - `--clients undici,ours`: some clients (undici, openai, openai-r4, ours, ours+limiter, ours+redis);
  * - `--out <dir>`: write `results.json` and `BENCHMARKS.md` there;
  * - `--no-profile`: skip the CPU profile of our client;
@@ -19,6 +20,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as Cases from "./Cases.js"
+import * as Resilience from "./cases/Resilience.js"
 import * as Startup from "./cases/Startup.js"
 import * as Wire from "./cases/Wire.js"
 import * as Clients from "./Clients.js"
@@ -124,6 +126,9 @@ const main = async () => {
       }
       case "startup":
         cases.push(await Startup.run(ctx))
+        break
+      case "resilience":
+        cases.push(await Resilience.resilience(ctx))
         break
     }
   }

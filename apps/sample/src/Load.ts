@@ -13,8 +13,8 @@
  * would only spend them.
  */
 import * as MimoClient from "@effect-mimo/core/MimoClient"
-import * as RateLimit from "@effect-mimo/core/RateLimit"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
+import * as RateLimit from "@effect-mimo/resilience/RateLimit"
 import * as Simulator from "@effect-mimo/simulator/Simulator"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as Clock from "effect/Clock"

@@ -54,7 +54,8 @@ describe("mimo load", () => {
         maxRate: 50,
         pausedUntil: 1_500,
         throttled: 3,
-        admitted: 15
+        admitted: 15,
+        throttledRatio: 0.1
       }),
       elapsedMs: 2_000,
       now: 1_000

@@ -42,6 +42,7 @@ import * as internal from "./internal/mimoClient.js"
 import type * as MimoError from "./MimoError.js"
 import type * as MimoTransport from "./MimoTransport.js"
 import type * as Model from "./Model.js"
+import type * as RetryQuota from "./RetryQuota.js"
 import type * as Validation from "./Validation.js"
 
 /**
@@ -153,6 +154,13 @@ export interface Options {
    * writes them): the backend's attempt that failed, its typed error and the backend's wait.
    */
   readonly onGatewayRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
+  /**
+   * The client's retry quota, shared by all its calls (and by every client given the same one): each retry pays
+   * from it, successes refill it, and an empty quota means no more retries, so an outage is not multiplied.
+   * Default: a new `RetryQuota.unsafeMake()` per client (AWS's standard quota: 100 retries in a full outage).
+   * `false` turns it off.
+   */
+  readonly retryQuota?: RetryQuota.RetryQuota | false | undefined
   /** The validation profile (default: chosen from the base URL by `Validation.profileFor`). */
   readonly validation?: Validation.Profile | undefined
   /** Extra headers sent with every request. */

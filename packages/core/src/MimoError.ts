@@ -345,7 +345,7 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
 }) {}
 
 /**
- * A call refused locally by an open circuit breaker (`CircuitBreaker`):
+ * A call refused locally by an open circuit breaker (`@effect-mimo/resilience`'s `CircuitBreaker`):
  * recent attempts failed too often, so nothing was sent. Never retried: it
  * says when the breaker will let a probe through (`retryAfter`).
  *

@@ -111,22 +111,9 @@ export * as ServerError from "./ServerError.js"
 export * as Redaction from "./Redaction.js"
 
 /**
- * A client-side rate limiter in front of the wire, as a `MimoClient` decorator.
+ * The client's retry quota: a token bucket of retries (AWS's standard retry quota), so that an outage is not
+ * multiplied by retries.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export * as RateLimit from "./RateLimit.js"
-
-/**
- * A retry budget: a token bucket of retries, as a Schedule combinator and a decorator.
- *
- * @since 0.1.0
- */
-export * as RetryBudget from "./RetryBudget.js"
-
-/**
- * A circuit breaker with half-open probing, as an Effect wrapper and a decorator.
- *
- * @since 0.1.0
- */
-export * as CircuitBreaker from "./CircuitBreaker.js"
+export * as RetryQuota from "./RetryQuota.js"

@@ -1,10 +1,11 @@
-import { MimoClient, RateLimit, RetryPolicy } from "@effect-mimo/core"
+import { MimoClient, RetryPolicy } from "@effect-mimo/core"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
+import { RateLimit } from "@effect-mimo/resilience"
 import * as Fault from "@effect-mimo/simulator/Fault"
 import * as Simulator from "@effect-mimo/simulator/Simulator"
 import { RedisServer } from "@effect-mimo/testing"
-import { expect, it } from "@effect/vitest"
-import { Clock, Effect, Either, Layer, Logger, LogLevel, Metric, Redacted } from "effect"
+import { expect, it, vi } from "@effect/vitest"
+import { Clock, Effect, Either, Exit, Layer, Logger, LogLevel, Metric, Redacted, Scope } from "effect"
 import { RedisRateLimit } from "../src/index.js"
 
 const hello = { model: "mimo-v2-flash", messages: [{ role: "user" as const, content: "Hello" }] }
@@ -71,7 +72,13 @@ RedisServer.describe("RedisRateLimit (against a real redis-server)", (redisServe
     Effect.gen(function*() {
       const server = yield* RedisServer.start(redisServerPath)
       const sim = yield* Simulator.make({ rateLimit: { enabled: false } })
-      const layer = RedisRateLimit.layer({ redis: server, redisPrefix: "t3:", requestsPerSecond: 100 }).pipe(
+      // A Retry-After of a second or more pauses every queue (`pauseAllFrom`): the server's budget is spent.
+      const layer = RedisRateLimit.layer({
+        redis: server,
+        redisPrefix: "t3:",
+        requestsPerSecond: 100,
+        pauseAllFrom: "1 second"
+      }).pipe(
         Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url }))
       )
       const other = yield* Layer.build(layer)
@@ -93,18 +100,75 @@ RedisServer.describe("RedisRateLimit (against a real redis-server)", (redisServe
       expect(snapshot!.allowedRate).toBeLessThan(100)
     }).pipe(Effect.scoped, quiet))
 
-  it.live("fails open: an unreachable Redis delays attempts by at most the store timeout", () =>
+  it.live("an unreachable Redis from the start: the in-process fallback at once, nothing waits for Redis", () =>
     Effect.gen(function*() {
       const sim = yield* Simulator.make({ rateLimit: { enabled: false } })
-      const errors = yield* Metric.value(RateLimit.metrics.storeErrors)
+      const fallbacks = yield* Metric.value(RedisRateLimit.metrics.fallbacks)
       const layer = RedisRateLimit.layer({
-        // Nothing listens on port 1 (ioredis keeps reconnecting; queued commands fail after one retry).
+        // Nothing listens on port 1.
         redis: { host: "127.0.0.1", port: 1 },
-        storeTimeout: "200 millis"
+        requestsPerSecond: 100
       }).pipe(Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url })))
-      const result = yield* run(layer, 3, 3)
+      const result = yield* run(layer, 20, 5)
       expect(result.failures).toBe(0)
-      expect(result.wall).toBeLessThan(3000)
-      expect((yield* Metric.value(RateLimit.metrics.storeErrors)).count).toBeGreaterThan(errors.count)
+      // 20 calls within the burst: no store timeout (1 s) is waited anywhere.
+      expect(result.wall).toBeLessThan(800)
+      expect((yield* Metric.value(RedisRateLimit.metrics.fallbacks)).count).toBeGreaterThan(fallbacks.count)
     }).pipe(Effect.scoped, quiet))
+
+  it.live(
+    "Redis killed mid-run: this process's share in process within a store call, shared again after restart",
+    () =>
+      Effect.gen(function*() {
+        const printed: Array<string> = []
+        const spy = vi.spyOn(console, "error").mockImplementation((...args: Array<unknown>) => {
+          printed.push(args.map(String).join(" "))
+        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => spy.mockRestore()))
+        const first = yield* Scope.make()
+        const server = yield* RedisServer.start(redisServerPath).pipe(Scope.extend(first))
+        const sim = yield* Simulator.make({ rateLimit: { enabled: false } })
+        const errors = yield* Metric.value(RedisRateLimit.metrics.redisErrors)
+        const context = yield* Layer.build(
+          RedisRateLimit.layer({
+            redis: server,
+            redisPrefix: "t5:",
+            requestsPerSecond: 20,
+            burst: 20,
+            fallbackShare: 0.5,
+            concurrency: 50
+          }).pipe(Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url })))
+        )
+        const layer = Layer.succeedContext(context)
+        const up = Effect.map(Metric.value(RedisRateLimit.metrics.redisUp), (s) => s.value)
+        // Shared: a burst of 20, then 20/s.
+        const shared = yield* run(layer, 30, 30)
+        expect(shared.failures).toBe(0)
+        expect(shared.wall).toBeGreaterThanOrEqual(400)
+        expect(yield* up).toBe(1)
+        // Kill Redis. The fallback takes this process's share (0.5): a burst of 10, then 10/s; no admission waits
+        // for a store timeout (1 s).
+        yield* Scope.close(first, Exit.void)
+        yield* Effect.sleep("100 millis")
+        const down = yield* run(layer, 30, 30)
+        expect(down.failures).toBe(0)
+        expect(yield* up).toBe(0)
+        // 30 calls at a share of 10/s after a burst of 10: about 2 s, and never a second per call.
+        expect(down.wall).toBeGreaterThanOrEqual(1500)
+        expect(down.wall).toBeLessThan(3500)
+        // Bring it back on the same port: shared again within a second.
+        yield* RedisServer.start(redisServerPath, { port: server.port })
+        const restartedAt = yield* Clock.currentTimeMillis
+        while ((yield* up) === 0 && (yield* Clock.currentTimeMillis) - restartedAt < 3000) {
+          yield* Effect.sleep("50 millis")
+        }
+        expect((yield* Clock.currentTimeMillis) - restartedAt).toBeLessThan(1000)
+        const again = yield* run(layer, 20, 20)
+        expect(again.failures).toBe(0)
+        // ioredis's errors were counted, and nothing was printed.
+        expect((yield* Metric.value(RedisRateLimit.metrics.redisErrors)).count).toBeGreaterThan(errors.count)
+        expect(printed.filter((line) => line.includes("Unhandled error event"))).toEqual([])
+      }).pipe(Effect.scoped, quiet),
+    30_000
+  )
 })

@@ -98,11 +98,17 @@ const ping = (port: number) =>
  * }))
  * ```
  *
+ * Pass `port` to start it again where a stopped one listened (a test that
+ * kills Redis and brings it back).
+ *
  * @since 0.1.0
  */
-export const start = (executablePath: string): Effect.Effect<Address, never, Scope.Scope> =>
+export const start = (
+  executablePath: string,
+  options?: { readonly port?: number | undefined }
+): Effect.Effect<Address, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const port = yield* freePort
+    const port = options?.port ?? (yield* freePort)
     yield* Effect.acquireRelease(
       Effect.sync(() =>
         spawn(

@@ -23,6 +23,7 @@ import * as MimoError from "../MimoError.js"
 import * as MimoTransport from "../MimoTransport.js"
 import * as Model from "../Model.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import * as RetryQuota from "../RetryQuota.js" // retry-quota (issue 13)
 import type * as Scrub from "../Scrub.js"
 import * as ServerError from "../ServerError.js"
 import * as Validation from "../Validation.js"
@@ -315,6 +316,8 @@ export const make = (
       ...authHeaders
     })
     const defaultPolicy = options.retry ?? RetryPolicy.defaultPolicy
+    // retry-quota (issue 13): one quota per client, shared by its calls; `retryQuota: false` turns it off.
+    const quota = options.retryQuota === false ? undefined : options.retryQuota ?? RetryQuota.unsafeMake()
     const defaultTimeoutDuration = Duration.decode(options.timeout ?? defaultTimeout)
     const idleTimeoutMs = Duration.toMillis(Duration.decode(options.idleTimeout ?? defaultIdleTimeout))
     const maxBodySize = options.maxBodySize ?? defaultMaxBodySize
@@ -473,20 +476,35 @@ export const make = (
       const deadline = call?.deadline ?? options.deadline
       const retrying = (first: MimoError.MimoError) => {
         const bounded = ctx.deadlineAt === undefined ? policy : RetryPolicy.deadline(policy, ctx.deadlineAt)
-        return Effect.flatMap(Schedule.driver(observed(bounded, ctx, logLevel)), (driver) => {
+        // retry-quota (issue 13): each retry the policy would make pays from the quota (more after a timeout);
+        // when it cannot pay, the schedule is done and the call fails with the error it has.
+        const paid = quota === undefined ? bounded : RetryQuota.schedule(bounded, quota)
+        return Effect.flatMap(Schedule.driver(observed(paid, ctx, logLevel)), (driver) => {
           const loop = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
             Effect.matchEffect(driver.next(error), {
               onFailure: () => Effect.fail(error),
-              onSuccess: () => Effect.catchAll(once, loop)
+              // retry-quota (issue 13): a success after a retry gives that retry's cost back.
+              onSuccess: () =>
+                quota === undefined
+                  ? Effect.catchAll(once, loop)
+                  : Effect.matchEffect(once, { onFailure: loop, onSuccess: (a) => succeeded(a, error) })
             })
           return loop(first)
         })
       }
-      return deadline === undefined
+      // retry-quota (issue 13): a success at once refills the quota a little (nothing to do while it is full).
+      const succeeded = (a: A, retriedAfter?: MimoError.MimoError): Effect.Effect<A> => {
+        quota?.unsafeRecordSuccess(retriedAfter)
+        return Effect.succeed(a)
+      }
+      const attempted = quota === undefined
         ? Effect.catchAll(once, retrying)
+        : Effect.matchEffect(once, { onFailure: retrying, onSuccess: (a) => succeeded(a) })
+      return deadline === undefined
+        ? attempted
         : Effect.flatMap(Clock.currentTimeMillis, (now) => {
           ctx.deadlineAt = now + Duration.toMillis(Duration.decode(deadline))
-          return Effect.catchAll(once, retrying)
+          return attempted
         })
     }
 

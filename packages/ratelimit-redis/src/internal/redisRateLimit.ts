@@ -1,17 +1,19 @@
 import type { MimoClient } from "@effect-mimo/core"
-import { RateLimit } from "@effect-mimo/core"
+import { RateLimit } from "@effect-mimo/resilience"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
-import * as RateLimiterRedis from "@effect/experimental/RateLimiter/Redis"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Scope from "effect/Scope"
+import * as Runtime from "effect/Runtime"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { RedisOptions } from "ioredis"
 import { Redis } from "ioredis"
 import type * as RedisRateLimit from "../RedisRateLimit.js"
@@ -19,8 +21,27 @@ import type * as RedisRateLimit from "../RedisRateLimit.js"
 /** @internal */
 export const defaults = {
   prefix: "ratelimiter:",
-  timeout: Duration.seconds(1)
+  timeout: Duration.seconds(1),
+  logLevel: "Debug",
+  probeInterval: Duration.millis(250),
+  heartbeat: Duration.seconds(1),
+  memberTtl: Duration.seconds(5)
 } as const
+
+/** @internal */
+export const metrics = {
+  redisErrors: Metric.counter("mimo_ratelimit_redis_errors_total", {
+    description: "Errors reported by the Redis connection of the shared rate limiter (ioredis 'error' events)",
+    incremental: true
+  }),
+  redisUp: Metric.gauge("mimo_ratelimit_redis_up", {
+    description: "1 while the shared rate limiter uses Redis, 0 while it runs on its in-process fallback"
+  }),
+  fallbacks: Metric.counter("mimo_ratelimit_redis_fallback_total", {
+    description: "Times the shared rate limiter switched to its in-process fallback (a Redis outage)",
+    incremental: true
+  })
+}
 
 /**
  * Keeps the later of the stored pause end and the new one; the key expires a little after the pause.
@@ -36,35 +57,61 @@ end
 return current
 `
 
+/**
+ * A token bucket in one hash (`t`: tokens, `at`: the time they were counted), refilled one token per `refill` ms
+ * up to `limit`; returns the tokens left after taking `tokens` (negative: owed, when `overflow`).
+ * KEYS[1] = key; ARGV = tokens, refill (ms per token), limit, now (epoch ms), overflow (1/0).
+ */
+const tokenBucketScript = `
+local tokens = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+local state = redis.call("HMGET", KEYS[1], "t", "at")
+local have = tonumber(state[1])
+local at = tonumber(state[2])
+if have == nil or at == nil then
+  have = limit
+  at = now
+end
+if refill > 0 and now > at then
+  local gained = math.floor((now - at) / refill)
+  if gained > 0 then
+    have = math.min(limit, have + gained)
+    at = at + gained * refill
+  end
+end
+if have >= limit then
+  at = now
+end
+local left = have - tokens
+local kept = left
+if left < 0 and ARGV[5] ~= "1" then
+  kept = have
+end
+redis.call("HSET", KEYS[1], "t", kept, "at", at)
+redis.call("PEXPIRE", KEYS[1], math.ceil(refill * (limit - kept)) + 1000)
+return left
+`
+
 const storeError = (message: string) => (cause: unknown) => new RateLimiter.RateLimitStoreError({ message, cause })
 
 const isClient = (u: RedisRateLimit.StoreOptions["redis"]): u is Redis => u instanceof Redis
 
-/** The connection for pauses: the caller's client (left open), or one of our own (closed with the scope). */
-const pauseConnection = (
-  redis: RedisRateLimit.StoreOptions["redis"],
-  options: RedisOptions
-): Effect.Effect<Redis, never, Scope.Scope> =>
-  isClient(redis)
-    ? Effect.succeed(redis)
-    : Effect.acquireRelease(
-      Effect.sync(() => {
-        const connection = new Redis(options)
-        // Failures come back from the commands (and the limiter fails open); no unhandled-error noise.
-        connection.on("error", () => {})
-        return connection
-      }),
-      (connection) => Effect.promise(() => connection.quit().then(() => undefined, () => connection.disconnect()))
-    )
-
-/** Our defaults under the caller's options: a command that gets no answer fails (and the limiter fails open). */
-const connectionOptions = (options: RedisOptions): RedisOptions => ({
-  commandTimeout: Duration.toMillis(defaults.timeout),
+/**
+ * Our defaults under the caller's options: no offline queue (a command while disconnected fails at once, so an
+ * outage is seen in one store call), one retry per command, a command timeout, and reconnects at most 500 ms
+ * apart (so the limiter is back on Redis within about half a second of its return).
+ */
+const connectionOptions = (options: RedisOptions, timeout: Duration.Duration): RedisOptions => ({
+  commandTimeout: Duration.toMillis(timeout),
   maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  retryStrategy: (times) => Math.min(times * 50, 500),
   ...options
 })
 
-/** Bounds every store call by `timeout`, so that an unreachable Redis delays an attempt at most that long. */
+/** Bounds a store call by `timeout`. */
 const bounded = <A>(
   effect: Effect.Effect<A, RateLimiter.RateLimiterError>,
   timeout: Duration.Duration,
@@ -75,6 +122,32 @@ const bounded = <A>(
     onTimeout: () => new RateLimiter.RateLimitStoreError({ message: `Redis ${what} timed out` })
   })
 
+/** `@effect/experimental`'s `RateLimiterStore` over our connection (token buckets only: all the limiter uses). */
+const redisBuckets = (redis: Redis, prefix: string): RateLimiter.RateLimiterStore["Type"] => ({
+  fixedWindow: () =>
+    Effect.fail(
+      new RateLimiter.RateLimitStoreError({
+        message: "the MiMo Redis store keeps token buckets only (no fixed window)"
+      })
+    ),
+  tokenBucket: (o) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.tryPromise({
+        try: () =>
+          redis.eval(
+            tokenBucketScript,
+            1,
+            `${prefix}${o.key}`,
+            o.tokens,
+            Duration.toMillis(o.refillRate),
+            o.limit,
+            now,
+            o.allowOverflow ? 1 : 0
+          ),
+        catch: storeError("Failed to take from a rate-limit bucket")
+      }).pipe(Effect.map((left) => Number(left))))
+})
+
 /** @internal */
 export const makeStore = (
   options: RedisRateLimit.StoreOptions
@@ -82,48 +155,179 @@ export const makeStore = (
   Effect.gen(function*() {
     const prefix = options.redisPrefix ?? defaults.prefix
     const timeout = Duration.decode(options.storeTimeout ?? defaults.timeout)
-    const redisOptions = connectionOptions(isClient(options.redis) ? options.redis.options : options.redis)
-    // The token buckets: @effect/experimental's RateLimiter over its Redis store (its own connection, its Lua).
-    // Its connection closes with a scope of its own: `quit()` rejects when Redis is unreachable, and a store that
-    // is down must not turn the layer's release into a defect.
-    const bucketScope = yield* Scope.make()
-    yield* Effect.addFinalizer(() =>
-      Scope.close(bucketScope, Exit.void).pipe(
-        Effect.timeout(timeout),
-        Effect.catchAllCause((cause) => Effect.logDebug("MiMo rate limiter: closing the Redis store failed", cause))
-      )
+    const level = LogLevel.fromLiteral(options.logLevel ?? defaults.logLevel)
+    const runtime = yield* Effect.runtime<never>()
+    const log = (message: string, annotations: Record<string, unknown>) =>
+      Runtime.runFork(runtime)(Effect.logWithLevel(level, message).pipe(Effect.annotateLogs(annotations)))
+
+    // --- the connection: the caller's client (left open), or ours (closed with the scope) ---------------------
+    const given = options.redis
+    const redis = isClient(given) ? given : yield* Effect.acquireRelease(
+      Effect.sync(() => new Redis(connectionOptions(given, timeout))),
+      (connection) =>
+        Effect.promise(() => connection.quit().then(() => undefined, () => connection.disconnect())).pipe(
+          Effect.timeout(timeout),
+          Effect.catchAllCause(() => Effect.sync(() => connection.disconnect()))
+        )
     )
-    const bucketStore = yield* RateLimiterRedis.make({ ...redisOptions, prefix }).pipe(Scope.extend(bucketScope))
-    const buckets = yield* RateLimiter.make.pipe(Effect.provideService(RateLimiter.RateLimiterStore, bucketStore))
-    const redis = yield* pauseConnection(options.redis, redisOptions)
-    const bucketsBounded: RateLimiter.RateLimiter = {
-      [RateLimiter.TypeId]: RateLimiter.TypeId,
-      consume: (o) => bounded(buckets.consume(o), timeout, "consume")
+
+    // --- health: Redis, or the in-process fallback --------------------------------------------------------------
+    // Commands are not queued while disconnected: wait (at most `storeTimeout`) for the connection to be ready.
+    const ready = redis.status === "ready" || (yield* Effect.async<boolean>((resume) => {
+      const onReady = () => resume(Effect.succeed(true))
+      redis.once("ready", onReady)
+      return Effect.sync(() => redis.off("ready", onReady))
+    }).pipe(Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (r) => r })))
+    let up = ready
+    metrics.redisUp.unsafeUpdate(up ? 1 : 0, [])
+    if (!up) metrics.fallbacks.unsafeUpdate(1, [])
+    const markDown = (reason: string): void => {
+      if (!up) return
+      up = false
+      metrics.redisUp.unsafeUpdate(0, [])
+      metrics.fallbacks.unsafeUpdate(1, [])
+      log("MiMo rate limiter: Redis is unreachable; limiting in process at this process's share", {
+        "mimo.ratelimit.reason": reason,
+        "mimo.ratelimit.share": share()
+      })
     }
+    const markUp = (): void => {
+      if (up) return
+      up = true
+      metrics.redisUp.unsafeUpdate(1, [])
+      log("MiMo rate limiter: Redis is back; the limit is shared again", {})
+    }
+    // ioredis reports connection trouble as 'error' events: a log line at the caller's level and a metric,
+    // never its "Unhandled error event" on stderr.
+    const onError = (error: Error) => {
+      metrics.redisErrors.unsafeUpdate(1, [])
+      log("MiMo rate limiter: Redis connection error", { "mimo.ratelimit.error": error.message })
+    }
+    const onClose = () => markDown("connection closed")
+    const onReady = () => markUp()
+    redis.on("error", onError)
+    redis.on("close", onClose)
+    redis.on("ready", onReady)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        redis.off("error", onError)
+        redis.off("close", onClose)
+        redis.off("ready", onReady)
+        // ioredis may still report the closing connection: keep it quiet.
+        redis.on("error", () => {})
+      })
+    )
+
+    // --- this process's share of the limit while Redis is down ---------------------------------------------------
+    // Every process keeps its id in a sorted set with a heartbeat; the share is 1 / the live members last seen.
+    const memberKey = `${prefix}members`
+    const memberId = `${process.pid}:${Math.random().toString(36).slice(2)}`
+    let members = 1
+    const share = (): number => options.fallbackShare ?? 1 / Math.max(1, members)
+    const heartbeat = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.tryPromise(() =>
+        redis.multi()
+          .zadd(memberKey, now, memberId)
+          .zremrangebyscore(memberKey, "-inf", now - Duration.toMillis(defaults.memberTtl))
+          .zcard(memberKey)
+          .pexpire(memberKey, Duration.toMillis(defaults.memberTtl) * 2)
+          .exec()
+      )).pipe(
+        Effect.map((replies) => {
+          const count = Number(replies?.[2]?.[1])
+          if (Number.isFinite(count) && count > 0) members = count
+        }),
+        Effect.ignore
+      )
+
+    // While down: probe every 250 ms (a Redis that hung does not close the connection, so 'ready' never comes);
+    // while up: the membership heartbeat.
+    const probe = Effect.tryPromise(() => redis.ping()).pipe(
+      Effect.timeout(timeout),
+      Effect.flatMap(() => Effect.sync(() => redis.status === "ready" && markUp())),
+      Effect.ignore
+    )
+    let sinceHeartbeat = Number.POSITIVE_INFINITY
+    const tick = Effect.suspend(() => {
+      if (!up) return probe
+      sinceHeartbeat += Duration.toMillis(defaults.probeInterval)
+      if (sinceHeartbeat < Duration.toMillis(defaults.heartbeat)) return Effect.void
+      sinceHeartbeat = 0
+      return heartbeat
+    })
+    yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced(defaults.probeInterval)))
+
+    // --- buckets and pauses: Redis while up, the fallback while down ----------------------------------------------
+    const shared = yield* RateLimiter.make.pipe(
+      Effect.provideService(RateLimiter.RateLimiterStore, redisBuckets(redis, prefix))
+    )
+    const local = yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory))
+    const localPauses = RateLimit.memoryPauses()
+
+    /** The fallback takes this process's share of the limit: a bucket `share` times the size, refilled as fast. */
+    const fallbackConsume: RateLimiter.RateLimiter["consume"] = (o) =>
+      local.consume({ ...o, limit: Math.max(1, Math.round(o.limit * share())) })
+
+    const viaRedis = <A>(
+      what: string,
+      remote: () => Effect.Effect<A, RateLimiter.RateLimiterError>,
+      fallback: () => Effect.Effect<A, RateLimiter.RateLimiterError>
+    ): Effect.Effect<A, RateLimiter.RateLimiterError> =>
+      Effect.suspend(() =>
+        up
+          ? bounded(remote(), timeout, what).pipe(
+            // A store failure is an outage; an exceeded limit is an answer.
+            Effect.catchIf((error) => error.reason === "StoreError", (error) => {
+              markDown(error.message)
+              return fallback()
+            })
+          )
+          : fallback()
+      )
+
+    const buckets: RateLimiter.RateLimiter = {
+      [RateLimiter.TypeId]: RateLimiter.TypeId,
+      consume: (o) =>
+        viaRedis("consume", () => shared.consume(o), () => fallbackConsume(o)).pipe(
+          // "delay" mode only ever fails on the store: the fallback is in memory.
+          Effect.catchAll((error) => error.reason === "StoreError" ? fallbackConsume(o) : Effect.fail(error))
+        )
+    }
+
     return {
-      buckets: bucketsBounded,
+      buckets,
+      share: () => 1 / Math.max(1, members),
       pausedUntil: (key) =>
-        bounded(
-          Effect.tryPromise({
-            try: () => redis.get(`${prefix}${key}`),
-            catch: storeError("Failed to read a rate-limit pause")
-          }).pipe(Effect.map((value) => {
-            const until = value === null ? 0 : Number(value)
-            return Number.isFinite(until) ? until : 0
-          })),
-          timeout,
-          "GET"
+        viaRedis(
+          "GET",
+          () =>
+            Effect.tryPromise({
+              try: () => redis.get(`${prefix}${key}`),
+              catch: storeError("Failed to read a rate-limit pause")
+            }).pipe(Effect.flatMap((value) => {
+              const stored = value === null ? 0 : Number(value)
+              return Effect.map(
+                localPauses.pausedUntil(key),
+                (mine) => Math.max(mine, Number.isFinite(stored) ? stored : 0)
+              )
+            })),
+          () => localPauses.pausedUntil(key)
         ),
       pause: (key, until) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          until <= now ? Effect.void : bounded(
-            Effect.tryPromise({
-              try: () => redis.eval(pauseScript, 1, `${prefix}${key}`, Math.ceil(until), Math.ceil(until - now) + 1000),
-              catch: storeError("Failed to write a rate-limit pause")
-            }).pipe(Effect.asVoid),
-            timeout,
-            "pause"
-          ))
+        Effect.zipRight(
+          localPauses.pause(key, until),
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            until <= now ? Effect.void : viaRedis(
+              "pause",
+              () =>
+                Effect.tryPromise({
+                  try: () =>
+                    redis.eval(pauseScript, 1, `${prefix}${key}`, Math.ceil(until), Math.ceil(until - now) + 1000),
+                  catch: storeError("Failed to write a rate-limit pause")
+                }).pipe(Effect.asVoid),
+              () => Effect.void
+            ))
+        )
     } satisfies RateLimit.Store
   })
 
@@ -143,15 +347,19 @@ export const config: Config.Config<RedisRateLimit.StoreOptions> = Config.all({
   port: Config.port("MIMO_REDIS_PORT").pipe(Config.withDefault(6379)),
   password: Config.option(Config.redacted("MIMO_REDIS_PASSWORD")),
   db: Config.integer("MIMO_REDIS_DB").pipe(Config.withDefault(0)),
-  redisPrefix: Config.string("MIMO_REDIS_PREFIX").pipe(Config.withDefault(defaults.prefix))
-}).pipe(Config.map(({ db, host, password, port, redisPrefix }) => ({
+  redisPrefix: Config.string("MIMO_REDIS_PREFIX").pipe(Config.withDefault(defaults.prefix)),
+  logLevel: Config.literal("All", "Fatal", "Error", "Warning", "Info", "Debug", "Trace", "None")(
+    "MIMO_REDIS_LOG_LEVEL"
+  ).pipe(Config.withDefault(defaults.logLevel))
+}).pipe(Config.map(({ db, host, logLevel, password, port, redisPrefix }) => ({
   redis: {
     host,
     port,
     db,
     ...Option.match(password, { onNone: () => ({}), onSome: (p) => ({ password: Redacted.value(p) }) })
   },
-  redisPrefix
+  redisPrefix,
+  logLevel
 })))
 
 /** @internal */

@@ -10,24 +10,35 @@
  *    one for as long as it is open);
  * 2. a **queue**, served in order by one dispatcher per model, which admits
  *    the head when both **token buckets** allow it: requests (`burst` at once,
- *    refilled at the allowed rate) and tokens (the request's estimate, later
- *    reconciled with `usage`). Admissions are spread at the allowed rate, so
- *    a queue of 100 does not wake at once;
- * 3. **adaptive** limits: a 429 (on any attempt) **pauses the model's whole
- *    queue** until its `Retry-After`, and lowers the allowed rate
- *    multiplicatively (once per round trip: 429s to requests sent before the
- *    last decrease do not lower it again); the rate then grows back with
- *    time. The default growth is the CUBIC rule of the AWS SDKs' adaptive mode
- *    (beta 0.7, scale 0.4): it climbs back fast, then flattens near the rate
- *    that was too high, so it probes the limit seldom. AIMD (beta 0.5, linear
- *    growth) is an option. Growth is in time, not per success, so processes
- *    that share a store recover together. The measurements behind the choice
- *    are in BENCHMARKS.md ("The limiter's adaptive rule").
+ *    refilled at the configured rate) and tokens (the request's estimate,
+ *    later reconciled with `usage`). The configured rate is a hard ceiling:
+ *    every attempt takes a request token, retries included;
+ * 3. **429s**: the request that got one waits its `Retry-After` before its
+ *    next attempt, and nothing else does. The model's whole queue pauses only
+ *    when 429s are **dense** — at least `denseRatio` (20 %) of the answers of
+ *    the last `window` (1 s), and at least `minThrottled` (5) 429s among at
+ *    least `minSamples` (10) answers — or when the server asks for `pauseAllFrom` (5 s) or more, i.e.
+ *    its budget is spent for a while. A stray 429 (5 % at random, as a
+ *    gateway may send) never pauses anyone;
+ * 4. **adaptive** rate: a dense window cuts the allowed rate, at most once
+ *    per window, to `beta` (0.9) times the rate the server accepted over the
+ *    window (its non-429 answers per second), never below a quarter of the rate this
+ *    process measured itself sending. The rate then grows back in time from
+ *    the end of the pause: CUBIC by default (the AWS SDKs' adaptive mode,
+ *    scale 0.4: back to the accepted rate in K s, then slowly above it), or
+ *    AIMD (linear). Growth is in time, not per success, so processes that
+ *    share a store recover together. The design, what it borrows from AWS,
+ *    Google's client-side throttling, Envoy and Finagle, and the measurements
+ *    are in the package README and BENCHMARKS.md.
+ *
+ * In an outage of the server (5xx), the limiter does nothing special: it
+ * keeps the ceiling, and the client's retry quota (core's `RetryQuota`) and
+ * a `CircuitBreaker` keep retries from multiplying the load.
  *
  * The buckets are `@effect/experimental`'s `RateLimiter` (token-bucket
  * algorithm, "delay" mode), over a {@link Store}: in memory by default
  * ({@link layer}), or shared by every process through Redis with
- * `@effect-mimo/ratelimit-redis`, where a 429's pause is shared too.
+ * `@effect-mimo/ratelimit-redis`, where a pause is shared too.
  *
  * Metrics (Effect `Metric`s, tag `model`): `mimo_ratelimit_queue_length`,
  * `mimo_ratelimit_in_flight`, `mimo_ratelimit_allowed_rate`,
@@ -38,6 +49,7 @@
  *
  * @since 0.1.0
  */
+import type { ChatCompletion, MimoClient } from "@effect-mimo/core"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -47,9 +59,7 @@ import type * as Metric from "effect/Metric"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import type * as MetricState from "effect/MetricState"
 import type * as Scope from "effect/Scope"
-import type * as ChatCompletion from "./ChatCompletion.js"
 import * as internal from "./internal/rateLimit.js"
-import type * as MimoClient from "./MimoClient.js"
 
 /**
  * The limits of one model (or, at the top level of {@link Options}, of every
@@ -82,7 +92,7 @@ export interface Limits {
 export interface AdaptiveOptions {
   /** `"cubic"` (default; the AWS SDKs' adaptive mode) or `"aimd"`. */
   readonly algorithm?: "cubic" | "aimd" | undefined
-  /** The multiplicative decrease: the rate becomes `beta` times what it was. Default 0.7 (cubic), 0.5 (aimd). */
+  /** A cut sets the rate to `beta` times the rate the server accepted over the window. Default 0.9. */
   readonly beta?: number | undefined
   /** CUBIC's scale constant C, in requests/s per s³. Default 0.4. */
   readonly scale?: number | undefined
@@ -90,6 +100,14 @@ export interface AdaptiveOptions {
   readonly increase?: number | undefined
   /** The floor, as a fraction of the configured rate. Default 0.02. */
   readonly minRate?: number | undefined
+  /** The sliding window the 429 ratio and the rates are measured over. Default 1 second. */
+  readonly window?: Duration.DurationInput | undefined
+  /** The share of 429s among the window's answers that makes it dense (a pause and a cut). Default 0.2. */
+  readonly denseRatio?: number | undefined
+  /** The fewest answers in the window before its ratio counts. Default 10. */
+  readonly minSamples?: number | undefined
+  /** The fewest 429s in the window that can make it dense. Default 5. */
+  readonly minThrottled?: number | undefined
 }
 
 /**
@@ -100,12 +118,14 @@ export interface AdaptiveOptions {
  */
 export interface ThrottledEvent {
   readonly model: string
-  /** How long the model's queue is paused from now. */
+  /** How long the request that got the 429 waits (its `Retry-After`, bounded by `maxPause`). */
   readonly retryAfter: Duration.Duration
-  /** The end of the pause (epoch ms, Clock time). */
+  /** The end of the model's pause (epoch ms, Clock time); now when the queue is not paused. */
   readonly pausedUntil: number
   /** The rate allowed now (requests per second). */
   readonly allowedRate: number
+  /** Whether this 429 paused the model's whole queue (dense 429s, or a long `Retry-After`). */
+  readonly pausedAll: boolean
 }
 
 /**
@@ -118,17 +138,19 @@ export interface ThrottledEvent {
 export interface Options extends Limits {
   /** Limits of particular models, over the top-level ones. */
   readonly perModel?: Readonly<Record<string, Limits>> | undefined
-  /** Adaptive limits: `true` (default, CUBIC), `false` (a 429 still pauses the queue, but the rate stays), or options. */
+  /** Adaptive limits: `true` (default, CUBIC), `false` (dense 429s still pause the queue, but the rate stays), or options. */
   readonly adaptive?: boolean | AdaptiveOptions | undefined
   /**
    * The token estimate of a request, taken from the token bucket before it
    * is sent and reconciled with `usage` after. Default {@link estimateTokens}.
    */
   readonly estimateTokens?: ((request: ChatCompletion.Request) => number) | undefined
-  /** How long a 429 without `Retry-After` pauses the queue. Default 1 second. */
+  /** How long a 429 without `Retry-After` holds its request (and the queue, when it pauses it). Default 1 second. */
   readonly defaultPause?: Duration.DurationInput | undefined
-  /** The longest pause a `Retry-After` can impose. Default 60 seconds. */
+  /** The longest wait a `Retry-After` can impose. Default 60 seconds. */
   readonly maxPause?: Duration.DurationInput | undefined
+  /** A `Retry-After` this long or longer pauses the whole queue even when 429s are rare. Default 5 seconds. */
+  readonly pauseAllFrom?: Duration.DurationInput | undefined
   /** The prefix of the store's keys (`<prefix><model>:requests`, `:tokens`, `:pause`). Default `"mimo:"`. */
   readonly prefix?: string | undefined
   /** Called on every 429 the limiter sees. */
@@ -157,6 +179,8 @@ export interface Snapshot {
   readonly throttled: number
   /** Attempts let through. */
   readonly admitted: number
+  /** The share of 429s among the answers of the last window. */
+  readonly throttledRatio: number
 }
 
 /**
@@ -178,7 +202,7 @@ export interface Limiter {
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const queued = Effect.map(
@@ -206,6 +230,11 @@ export interface Store {
   readonly pausedUntil: (key: string) => Effect.Effect<number, RateLimiter.RateLimiterError>
   /** Pauses `key` until `until`, unless it already is paused longer. */
   readonly pause: (key: string, until: number) => Effect.Effect<void, RateLimiter.RateLimiterError>
+  /**
+   * For a store shared by several processes: this process's share of them (e.g. 1/4), so that what it measures
+   * stands for the fleet. Default 1.
+   */
+  readonly share?: (() => number) | undefined
 }
 
 /**
@@ -213,7 +242,7 @@ export interface Store {
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Clock, Effect } from "effect"
  *
  * // Pause mimo-v2-flash for every limiter on this store for 5 seconds.
@@ -234,7 +263,7 @@ export const Store: Context.Tag<Store, Store> = internal.Store
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { RateLimiter } from "@effect/experimental"
  * import { Effect, Layer } from "effect"
  *
@@ -255,7 +284,7 @@ export const makeStore: (
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  *
  * const pauses = RateLimit.memoryPauses()
  * ```
@@ -270,7 +299,7 @@ export const memoryPauses: () => Pick<Store, "pausedUntil" | "pause"> = internal
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -292,7 +321,7 @@ export const layerStoreMemory: Layer.Layer<Store> = internal.layerStoreMemory
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  *
  * RateLimit.estimateTokens({
  *   model: "mimo-v2-flash",
@@ -311,7 +340,8 @@ export const estimateTokens: (request: ChatCompletion.Request) => number = inter
  *
  * @example
  * ```ts
- * import { MimoClient, RateLimit } from "@effect-mimo/core"
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const limited = Effect.gen(function*() {
@@ -333,7 +363,7 @@ export const make: (options?: Options) => Effect.Effect<Limiter, never, Scope.Sc
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -359,7 +389,7 @@ export const layer: (
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -381,7 +411,7 @@ export const layerWithStore: (
  *
  * @example
  * ```ts
- * import { RateLimit } from "@effect-mimo/core"
+ * import { RateLimit } from "@effect-mimo/resilience"
  * import { Metric } from "effect"
  *
  * const queued = Metric.value(RateLimit.metrics.queueLength.pipe(Metric.tagged("model", "mimo-v2-flash")))

@@ -1,3 +1,4 @@
+import { MimoClient, MimoError } from "@effect-mimo/core"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -7,15 +8,18 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
-import * as MimoClient from "../MimoClient.js"
-import * as MimoError from "../MimoError.js"
 import { decorate, withAround } from "./decorate.js"
+import * as SlidingWindow from "./slidingWindow.js"
 
 /** @internal */
 export const defaults = {
   name: "default",
-  failureThreshold: 5,
-  cooldown: Duration.seconds(30)
+  failureRate: 0.5,
+  minimumCalls: 20,
+  window: Duration.seconds(10),
+  cooldown: Duration.millis(500),
+  maxCooldown: Duration.millis(1500),
+  cooldownFactor: 2
 } as const
 
 /** @internal */
@@ -41,40 +45,64 @@ export const defaultIsFailure = (error: unknown): boolean =>
     : true
 
 type Internal =
-  | { readonly _tag: "Closed"; readonly failures: number }
-  | { readonly _tag: "Open"; readonly until: number }
-  | { readonly _tag: "HalfOpen"; readonly probing: boolean }
+  | { readonly _tag: "Closed" }
+  | { readonly _tag: "Open"; readonly until: number; readonly cooldown: number }
+  | { readonly _tag: "HalfOpen"; readonly probing: boolean; readonly cooldown: number }
 
 const gaugeValue = (state: Internal): number => state._tag === "Closed" ? 0 : state._tag === "HalfOpen" ? 1 : 2
 
+const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Duration): number => {
+  const ms = Duration.toMillis(Duration.decode(input ?? fallback))
+  return Number.isFinite(ms) && ms >= 0 ? ms : Duration.toMillis(fallback)
+}
+
+/** @internal */
+export const resolve = (options: CircuitBreaker.Options) => {
+  const cooldown = millis(options.cooldown, defaults.cooldown)
+  const rate = options.failureRate
+  return {
+    name: options.name ?? defaults.name,
+    failureRate: rate !== undefined && rate > 0 && rate <= 1 ? rate : defaults.failureRate,
+    minimumCalls: Math.max(1, Math.floor(options.minimumCalls ?? defaults.minimumCalls)),
+    window: Math.max(1, millis(options.window, defaults.window)),
+    cooldown,
+    maxCooldown: Math.max(cooldown, millis(options.maxCooldown, defaults.maxCooldown)),
+    cooldownFactor: Math.max(1, options.cooldownFactor ?? defaults.cooldownFactor),
+    isFailure: options.isFailure ?? defaultIsFailure
+  }
+}
+
 /** @internal */
 export const unsafeMake = (options: CircuitBreaker.Options = {}): CircuitBreaker.CircuitBreaker => {
-  const name = options.name ?? defaults.name
-  const threshold = Math.max(1, Math.floor(options.failureThreshold ?? defaults.failureThreshold))
-  const cooldown = Duration.toMillis(Duration.decode(options.cooldown ?? defaults.cooldown))
-  const isFailure = options.isFailure ?? defaultIsFailure
+  const o = resolve(options)
+  const name = o.name
   const gauge = Metric.tagged(metrics.state, "breaker", name)
   const rejected = Metric.tagged(metrics.rejected, "breaker", name)
   const opened = Metric.tagged(metrics.opened, "breaker", name)
-  let state: Internal = { _tag: "Closed", failures: 0 }
+  const outcomes = SlidingWindow.make(o.window)
+  let state: Internal = { _tag: "Closed" }
   gauge.unsafeUpdate(0, [])
 
-  const transition = (next: Internal): Effect.Effect<void> => {
+  const transition = (next: Internal): void => {
     const wasOpen = state._tag === "Open"
     state = next
-    const effects = [Metric.set(gauge, gaugeValue(next))]
-    if (next._tag === "Open" && !wasOpen) effects.push(Metric.increment(opened))
-    return Effect.all(effects, { discard: true })
+    gauge.unsafeUpdate(gaugeValue(next), [])
+    if (next._tag === "Open" && !wasOpen) opened.unsafeUpdate(1, [])
+    if (next._tag === "Closed") outcomes.clear()
   }
 
+  const open = (now: number, cooldown: number): void => transition({ _tag: "Open", until: now + cooldown, cooldown })
+
   const reject = (now: number) =>
-    Effect.zipRight(
-      Metric.increment(rejected),
-      Effect.fail(
+    Effect.suspend(() => {
+      rejected.unsafeUpdate(1, [])
+      return Effect.fail(
         state._tag === "Open"
           ? new MimoError.CircuitOpen({
             breaker: name,
-            message: `circuit ${name} is open: ${threshold} consecutive failures; probing again in ${
+            message: `circuit ${name} is open: over ${
+              Math.round(o.failureRate * 100)
+            }% of attempts failed in the last ${Duration.format(Duration.millis(o.window))}; probing again in ${
               Duration.format(Duration.millis(state.until - now))
             }`,
             retryAfter: Duration.millis(state.until - now)
@@ -84,71 +112,77 @@ export const unsafeMake = (options: CircuitBreaker.Options = {}): CircuitBreaker
             message: `circuit ${name} is half-open: a probe is in flight`
           })
       )
-    )
+    })
 
   type Permit = "normal" | "probe"
 
   /** Decides, at `now`, whether a call may go: as a normal call, as the probe, or not at all. */
-  const acquire = (now: number): Effect.Effect<Permit, MimoError.CircuitOpen> =>
-    Effect.suspend(() => {
-      switch (state._tag) {
-        case "Closed":
-          return Effect.succeed<Permit>("normal")
-        case "Open":
-          return now < state.until ? reject(now) : Effect.as(transition({ _tag: "HalfOpen", probing: true }), "probe")
-        case "HalfOpen":
-          return state.probing ? reject(now) : Effect.as(transition({ _tag: "HalfOpen", probing: true }), "probe")
-      }
-    })
+  const acquire = (now: number): Effect.Effect<Permit, MimoError.CircuitOpen> => {
+    switch (state._tag) {
+      case "Closed":
+        return Effect.succeed("normal")
+      case "Open":
+        if (now < state.until) return reject(now)
+        transition({ _tag: "HalfOpen", probing: true, cooldown: state.cooldown })
+        return Effect.succeed("probe")
+      case "HalfOpen":
+        if (state.probing) return reject(now)
+        transition({ _tag: "HalfOpen", probing: true, cooldown: state.cooldown })
+        return Effect.succeed("probe")
+    }
+  }
 
-  const settle = (permit: Permit, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) {
-        const error = Cause.failureOption(exit.cause)
-        const failure = Option.isSome(error) ? isFailure(error.value) : true
-        if (failure) {
-          if (permit === "probe") return transition({ _tag: "Open", until: now + cooldown })
-          if (state._tag !== "Closed") return Effect.void
-          const failures = state.failures + 1
-          return transition(
-            failures >= threshold ? { _tag: "Open", until: now + cooldown } : { _tag: "Closed", failures }
-          )
-        }
-      } else if (Exit.isFailure(exit)) {
-        // Interrupted: a probe that never finished leaves the breaker half-open for the next caller.
-        return permit === "probe" && state._tag === "HalfOpen"
-          ? transition({ _tag: "HalfOpen", probing: false })
-          : Effect.void
+  const settle = (permit: Permit, exit: Exit.Exit<unknown, unknown>, now: number): void => {
+    if (Exit.isFailure(exit) && Exit.isInterrupted(exit)) {
+      // Interrupted: a probe that never finished leaves the breaker half-open for the next caller.
+      if (permit === "probe" && state._tag === "HalfOpen") {
+        transition({ _tag: "HalfOpen", probing: false, cooldown: state.cooldown })
       }
-      // A success, or a failure that does not count (e.g. a 400): the service answered.
-      if (permit === "probe" || state._tag === "Closed") {
-        return state._tag === "Closed" && state.failures === 0
-          ? Effect.void
-          : transition({ _tag: "Closed", failures: 0 })
-      }
-      return Effect.void
-    })
+      return
+    }
+    let failure = false
+    if (Exit.isFailure(exit)) {
+      const error = Cause.failureOption(exit.cause)
+      failure = Option.isSome(error) ? o.isFailure(error.value) : true
+    }
+    if (permit === "probe") {
+      if (state._tag !== "HalfOpen") return
+      // A failed probe opens it again for a longer cool-down; a success (or an answer that does not count) closes it.
+      if (failure) open(now, Math.min(o.maxCooldown, state.cooldown * o.cooldownFactor))
+      else transition({ _tag: "Closed" })
+      return
+    }
+    if (state._tag !== "Closed") return
+    outcomes.record(now, failure)
+    if (!failure) return
+    const { bad, total } = outcomes.totals(now)
+    if (total >= o.minimumCalls && bad >= o.failureRate * total) open(now, o.cooldown)
+  }
 
   const protect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | MimoError.CircuitOpen, R> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
         Clock.currentTimeMillis,
         (now) =>
-          Effect.flatMap(acquire(now), (permit) => Effect.onExit(restore(effect), (exit) => settle(permit, exit)))
+          Effect.flatMap(acquire(now), (permit) =>
+            Effect.onExit(
+              restore(effect),
+              (exit) => Effect.map(Clock.currentTimeMillis, (end) => settle(permit, exit, end))
+            ))
       )
     )
 
   return {
     name,
-    state: Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<CircuitBreaker.State> => {
+    state: Effect.map(Clock.currentTimeMillis, (now): CircuitBreaker.State => {
       switch (state._tag) {
         case "Closed":
-          return Effect.succeed("closed")
+          return "closed"
         case "HalfOpen":
-          return Effect.succeed("half-open")
+          return "half-open"
         case "Open":
           // After the cool-down the next call is let through as a probe.
-          return Effect.succeed(now < state.until ? "open" : "half-open")
+          return now < state.until ? "open" : "half-open"
       }
     }),
     protect

@@ -3,16 +3,19 @@
  * simulator's token bucket on loopback answering 429 with whole-second
  * Retry-After.
  */
-import { CircuitBreaker, MimoClient, RateLimit, RetryBudget, RetryPolicy } from "@effect-mimo/core"
+import { MimoClient, RetryPolicy } from "@effect-mimo/core"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Fault from "@effect-mimo/simulator/Fault"
 import * as Simulator from "@effect-mimo/simulator/Simulator"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Either, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import { Clock, Context, Effect, Either, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import { CircuitBreaker, RateLimit, RetryBudget } from "../src/index.js"
 
 const hello = { model: "mimo-v2-flash", messages: [{ role: "user" as const, content: "Hello" }] }
 const key = Redacted.make("sk-test")
-const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
+const quiet = Logger.withMinimumLogLevel(LogLevel.None)
+/** The default policy's shape, ten times faster (Retry-After is still honoured by the limiter). */
+const fast = RetryPolicy.make({ base: "100 millis", jitter: "none" })
 
 const load = (layer: Layer.Layer<MimoClient.MimoClient>, n: number, concurrency: number) =>
   Effect.gen(function*() {
@@ -44,6 +47,52 @@ describe("RateLimit end to end (simulator on loopback)", () => {
       // The physical floor: a burst of 20, then 40 more at 20 per second.
       expect(limited.wall).toBeGreaterThanOrEqual(1900)
       expect(limited.wall).toBeLessThan(4500)
+    }).pipe(Effect.scoped, quiet))
+
+  it.live("5 % stray 429s (Retry-After: 1) and 15 % 5xx, not rate-limited: no pause, no cut, 0 failures", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make({
+        rateLimit: { enabled: false },
+        faults: {
+          seed: 7,
+          mix: [
+            { fault: Fault.error("rate_limit_exceeded", { retryAfter: { seconds: 1 } }), probability: 0.05 },
+            { fault: Fault.error("service_unavailable"), probability: 0.15 }
+          ]
+        }
+      })
+      const layer = Layer.unwrapEffect(Effect.succeed(
+        RateLimit.layer({ requestsPerSecond: 50, burst: 50, concurrency: 50 }).pipe(
+          Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url, retry: fast }))
+        )
+      ))
+      const run = yield* Effect.gen(function*() {
+        const result = yield* load(Layer.succeedContext(yield* Layer.build(layer)), 150, 50)
+        return result
+      })
+      const stats = yield* sim.stats
+      expect(run.failures).toBe(0)
+      // 150 calls ≈ 190 attempts at 50/s after a burst of 50: ≈ 2.8 s; a paused queue would take seconds more.
+      expect(run.wall).toBeLessThan(1.25 * ((stats.requests - 50) / 50) * 1000 + 2000)
+    }).pipe(Effect.scoped, quiet))
+
+  it.live("told 4 × the real limit: the adaptive rate finds it, 0 failures, few 429s", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make({ rateLimit: { requestsPerSecond: 20, burst: 20 } })
+      const result = yield* load(
+        RateLimit.layer({ requestsPerSecond: 80, burst: 80, concurrency: 40 }).pipe(
+          Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url }))
+        ),
+        120,
+        40
+      )
+      const stats = yield* sim.stats
+      expect(result.failures).toBe(0)
+      // Physical floor: a burst of 20, then 100 at 20/s = 5 s.
+      expect(result.wall).toBeLessThan(1.15 * 6000)
+      // The first wave (40 at once against a burst of 20, and what the freed permits send before the 429s are
+      // dense) is most of them; the adaptive rate then keeps near 20/s.
+      expect(stats.rateLimited).toBeLessThanOrEqual(60)
     }).pipe(Effect.scoped, quiet))
 
   it.live("without the limiter the same load is refused far more often", () =>
@@ -79,13 +128,45 @@ describe("RateLimit end to end (simulator on loopback)", () => {
       expect((yield* sim.stats).streams.closed).toBe(2)
     }).pipe(Effect.scoped, quiet))
 
+  it.live("the breaker's defaults: open through an outage, traffic back within the cool-down once it ends", () =>
+    Effect.gen(function*() {
+      const sim = yield* Simulator.make({ rateLimit: { enabled: false } })
+      yield* sim.script(Array.from({ length: 10_000 }, () => Fault.error("service_unavailable")))
+      const context = yield* Layer.build(
+        CircuitBreaker.layer().pipe(
+          Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url, retry: RetryPolicy.attempts(1) }))
+        )
+      )
+      const mimo = Context.get(context, MimoClient.MimoClient)
+      // 40 calls in the outage: the breaker opens after 20 (all failed), the rest are refused without a request.
+      const during = yield* Effect.forEach(Array.from({ length: 40 }), () => Effect.flip(mimo.chat(hello)))
+      expect(during.slice(0, 20).every((e) => e._tag === "ServiceUnavailable")).toBe(true)
+      expect(during.slice(20).every((e) => e._tag === "CircuitOpen")).toBe(true)
+      expect((yield* sim.stats).requests).toBe(20)
+      // The outage ends: calls succeed again within the cool-down (500 ms at first).
+      yield* sim.reset
+      const recovered = yield* Clock.currentTimeMillis
+      let ok = false
+      while (!ok && (yield* Clock.currentTimeMillis) - recovered < 5000) {
+        ok = Either.isRight(yield* Effect.either(mimo.chat(hello)))
+        if (!ok) yield* Effect.sleep("50 millis")
+      }
+      expect(ok).toBe(true)
+      expect((yield* Clock.currentTimeMillis) - recovered).toBeLessThanOrEqual(1500)
+    }).pipe(Effect.scoped, quiet))
+
   it.live("the breaker opens on repeated 503s and refuses without sending; the budget stops retries", () =>
     Effect.gen(function*() {
       const sim = yield* Simulator.make({ rateLimit: { enabled: false } })
       yield* sim.script(Array.from({ length: 10 }, () => Fault.error("service_unavailable")))
       const budget = yield* RetryBudget.make({ capacity: 10, costPerRetry: 5 })
       const policy = RetryPolicy.make({ base: "10 millis", jitter: "none" })
-      const layer = CircuitBreaker.layer({ failureThreshold: 3, cooldown: "1 minute" }).pipe(
+      const layer = CircuitBreaker.layer({
+        minimumCalls: 3,
+        failureRate: 1,
+        cooldown: "1 minute",
+        maxCooldown: "1 minute"
+      }).pipe(
         Layer.provide(RetryBudget.layer({ budget, policy })),
         Layer.provide(NodeMimoClient.layer({ apiKey: key, baseUrl: sim.url }))
       )

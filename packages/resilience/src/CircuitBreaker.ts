@@ -1,8 +1,19 @@
 /**
- * A circuit breaker: after `failureThreshold` consecutive failures it opens
- * and refuses calls at once with `MimoError.CircuitOpen` (nothing is sent);
- * after `cooldown` it half-opens and lets one probe through; the probe's
- * success closes it, its failure opens it for another cool-down.
+ * A circuit breaker that opens on a failure **rate**, not a streak: it counts
+ * the outcomes of the last `window` (default 10 s, in ten buckets) and opens
+ * when at least `minimumCalls` (default 20) were seen and `failureRate`
+ * (default 50 %) of them failed. Open, it refuses calls at once with
+ * `MimoError.CircuitOpen` (nothing is sent). After a short cool-down
+ * (default 500 ms) it half-opens and lets one probe through: its success
+ * closes the breaker (and clears the window), its failure opens it again for
+ * a cool-down twice as long, up to `maxCooldown` (default 1.5 s). So after an
+ * outage ends, traffic is back within about 1.5 s, while during it one probe
+ * per 1.5 s reaches the server instead of every call.
+ *
+ * The defaults never open under the faults mix (15–20 % of attempts failing
+ * at random): at 20 calls in the window the chance that half of them fail
+ * at 20 % is 0.26 % per window, and at a few calls per second the window
+ * holds far more than 20 (apps/bench, "Resilience").
  *
  * What counts as a failure: by default a retryable error other than a 429
  * (5xx, 408, transport failures and timeouts); a 429 means the server is
@@ -18,13 +29,12 @@
  *
  * @since 0.1.0
  */
+import type { MimoClient, MimoError } from "@effect-mimo/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import * as internal from "./internal/circuitBreaker.js"
-import type * as MimoClient from "./MimoClient.js"
-import type * as MimoError from "./MimoError.js"
 
 /**
  * The breaker's state.
@@ -43,10 +53,18 @@ export type State = "closed" | "open" | "half-open"
 export interface Options {
   /** The name in errors and in the metrics' `breaker` tag. Default `"default"`. */
   readonly name?: string | undefined
-  /** Consecutive failures that open the breaker. Default 5. */
-  readonly failureThreshold?: number | undefined
-  /** How long it stays open before a probe is let through. Default 30 seconds. */
+  /** The share of failed attempts in the window that opens the breaker, in (0, 1]. Default 0.5. */
+  readonly failureRate?: number | undefined
+  /** The fewest attempts in the window before the rate counts. Default 20. */
+  readonly minimumCalls?: number | undefined
+  /** The sliding window the rate is measured over. Default 10 seconds. */
+  readonly window?: Duration.DurationInput | undefined
+  /** How long it stays open the first time before a probe is let through. Default 500 ms. */
   readonly cooldown?: Duration.DurationInput | undefined
+  /** Each failed probe multiplies the cool-down by this. Default 2. */
+  readonly cooldownFactor?: number | undefined
+  /** The longest cool-down. Default 1.5 seconds. */
+  readonly maxCooldown?: Duration.DurationInput | undefined
   /** Which errors count as failures. Default: retryable `MimoError`s other than a 429, and any other error. */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }
@@ -70,13 +88,14 @@ export interface CircuitBreaker {
  *
  * @example
  * ```ts
- * import { CircuitBreaker, MimoError } from "@effect-mimo/core"
+ * import { MimoError } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * declare const call: Effect.Effect<string, MimoError.MimoError>
  *
  * const program = Effect.gen(function*() {
- *   const breaker = yield* CircuitBreaker.make({ failureThreshold: 3, cooldown: "10 seconds" })
+ *   const breaker = yield* CircuitBreaker.make({ failureRate: 0.5, minimumCalls: 10, cooldown: "1 second" })
  *   return yield* breaker.protect(call).pipe(
  *     Effect.catchTag("CircuitOpen", (e) => Effect.succeed(`later: ${e.message}`))
  *   )
@@ -93,7 +112,7 @@ export const make: (options?: Options) => Effect.Effect<CircuitBreaker> = intern
  *
  * @example
  * ```ts
- * import { CircuitBreaker } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  *
  * export const breaker = CircuitBreaker.unsafeMake({ name: "mimo" })
  * ```
@@ -109,7 +128,8 @@ export const unsafeMake: (options?: Options) => CircuitBreaker = internal.unsafe
  *
  * @example
  * ```ts
- * import { CircuitBreaker, MimoError } from "@effect-mimo/core"
+ * import { MimoError } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  *
  * CircuitBreaker.defaultIsFailure(new MimoError.ServiceUnavailable({ message: "busy" })) // true
  * CircuitBreaker.defaultIsFailure(new MimoError.RateLimitExceeded({ message: "slow down" })) // false
@@ -126,7 +146,8 @@ export const defaultIsFailure: (error: unknown) => boolean = internal.defaultIsF
  *
  * @example
  * ```ts
- * import { CircuitBreaker, MimoClient } from "@effect-mimo/core"
+ * import { MimoClient } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
@@ -166,11 +187,11 @@ export interface LayerOptions extends Options {
  *
  * @example
  * ```ts
- * import { CircuitBreaker } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
- * const MimoLive = CircuitBreaker.layer({ failureThreshold: 5, cooldown: "30 seconds" }).pipe(
+ * const MimoLive = CircuitBreaker.layer({ failureRate: 0.5, minimumCalls: 20, window: "10 seconds" }).pipe(
  *   Layer.provide(NodeMimoClient.layerConfig())
  * )
  * ```
@@ -186,7 +207,7 @@ export const layer: (options?: LayerOptions) => Layer.Layer<MimoClient.MimoClien
  *
  * @example
  * ```ts
- * import { CircuitBreaker } from "@effect-mimo/core"
+ * import { CircuitBreaker } from "@effect-mimo/resilience"
  * import { Metric } from "effect"
  *
  * const state = Metric.value(CircuitBreaker.metrics.state.pipe(Metric.tagged("breaker", "mimo-v2-flash")))

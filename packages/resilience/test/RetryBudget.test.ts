@@ -1,6 +1,7 @@
+import { MimoClient, MimoError, RetryPolicy } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Metric, Schedule, TestClock } from "effect"
-import { MimoClient, MimoError, RetryBudget, RetryPolicy } from "../src/index.js"
+import { RetryBudget } from "../src/index.js"
 import { fakeServer, hello, ok, unavailable } from "./limiterSupport.js"
 
 const busy = new MimoError.ServiceUnavailable({ message: "busy" })

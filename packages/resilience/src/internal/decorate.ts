@@ -4,11 +4,10 @@
  *
  * @internal
  */
+import { ChatCompletion } from "@effect-mimo/core"
+import type { MimoClient, MimoError } from "@effect-mimo/core"
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
-import * as ChatCompletion from "../ChatCompletion.js"
-import type * as MimoClient from "../MimoClient.js"
-import type * as MimoError from "../MimoError.js"
 
 /** `outer` wraps `inner`: the caller's hook sees the decorator's work (waits, refusals) as part of the attempt. */
 export const composeAround = (

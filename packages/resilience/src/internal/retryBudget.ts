@@ -1,12 +1,11 @@
+import { MimoClient, RetryPolicy } from "@effect-mimo/core"
+import type { MimoError } from "@effect-mimo/core"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
-import * as MimoClient from "../MimoClient.js"
-import type * as MimoError from "../MimoError.js"
 import type * as RetryBudget from "../RetryBudget.js"
-import * as RetryPolicy from "../RetryPolicy.js"
 import { decorate, withAround } from "./decorate.js"
 
 /** @internal */

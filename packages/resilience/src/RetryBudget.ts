@@ -18,13 +18,12 @@
  *
  * @since 0.1.0
  */
+import type { MimoClient, MimoError } from "@effect-mimo/core"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import type * as Schedule from "effect/Schedule"
 import * as internal from "./internal/retryBudget.js"
-import type * as MimoClient from "./MimoClient.js"
-import type * as MimoError from "./MimoError.js"
 
 /**
  * Settings; each has AWS's standard-mode default.
@@ -73,7 +72,7 @@ export interface RetryBudget {
  *
  * @example
  * ```ts
- * import { RetryBudget } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  *
  * const budget = RetryBudget.make({ capacity: 100, costPerRetry: 5 })
  * ```
@@ -88,7 +87,7 @@ export const make: (options?: Options) => Effect.Effect<RetryBudget> = internal.
  *
  * @example
  * ```ts
- * import { RetryBudget } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  *
  * export const shared = RetryBudget.unsafeMake({ name: "workers" })
  * ```
@@ -105,7 +104,8 @@ export const unsafeMake: (options?: Options) => RetryBudget = internal.unsafeMak
  *
  * @example
  * ```ts
- * import { MimoError, RetryBudget, RetryPolicy } from "@effect-mimo/core"
+ * import { MimoError, RetryPolicy } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * declare const call: Effect.Effect<string, MimoError.MimoError>
@@ -143,7 +143,8 @@ export const schedule: {
  *
  * @example
  * ```ts
- * import { MimoError, RetryBudget, RetryPolicy } from "@effect-mimo/core"
+ * import { MimoError, RetryPolicy } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * declare const call: Effect.Effect<string, MimoError.MimoError>
@@ -170,7 +171,8 @@ export const retry: <Out, R2>(
  *
  * @example
  * ```ts
- * import { MimoClient, RetryBudget, RetryPolicy } from "@effect-mimo/core"
+ * import { MimoClient, RetryPolicy } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
@@ -215,7 +217,7 @@ export interface LayerOptions extends Options {
  *
  * @example
  * ```ts
- * import { RetryBudget } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  * import { NodeMimoClient } from "@effect-mimo/platform-node"
  * import { Layer } from "effect"
  *
@@ -235,7 +237,7 @@ export const layer: (options?: LayerOptions) => Layer.Layer<MimoClient.MimoClien
  *
  * @example
  * ```ts
- * import { RetryBudget } from "@effect-mimo/core"
+ * import { RetryBudget } from "@effect-mimo/resilience"
  * import { Effect, Metric } from "effect"
  *
  * const left = Metric.value(RetryBudget.metrics.left.pipe(Metric.tagged("budget", "default")))

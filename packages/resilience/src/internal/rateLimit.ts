@@ -1,21 +1,21 @@
+import type { ChatCompletion } from "@effect-mimo/core"
+import { MimoClient, MimoError } from "@effect-mimo/core"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as ChatCompletion from "../ChatCompletion.js"
-import * as MimoClient from "../MimoClient.js"
-import * as MimoError from "../MimoError.js"
 import type * as RateLimit from "../RateLimit.js"
+import * as AdaptiveRate from "./adaptiveRate.js"
+import * as AdmissionQueue from "./admissionQueue.js"
 import { decorate, withAround } from "./decorate.js"
+import * as Gate from "./gate.js"
 
 // -----------------------------------------------------------------------------
 // defaults, metrics
@@ -30,9 +30,14 @@ export const defaults = {
   defaultPause: Duration.seconds(1),
   maxPause: Duration.seconds(60),
   prefix: "mimo:",
-  cubic: { beta: 0.7, scale: 0.4 },
-  aimd: { beta: 0.5, increase: 0.1 },
-  minRate: 0.02
+  cubic: { beta: 0.9, scale: 0.4 },
+  aimd: { beta: 0.9, increase: 0.1 },
+  minRate: 0.02,
+  window: Duration.seconds(1),
+  denseRatio: 0.2,
+  minSamples: 10,
+  minThrottled: 5,
+  pauseAllFrom: Duration.seconds(5)
 } as const
 
 /** Per-model limits that differ from the account-wide defaults ([X] §2). */
@@ -76,7 +81,7 @@ export const metrics = {
 
 /** @internal */
 export const Store: Context.Tag<RateLimit.Store, RateLimit.Store> = Context.GenericTag<RateLimit.Store>(
-  "@effect-mimo/core/RateLimit/Store"
+  "@effect-mimo/resilience/RateLimit/Store"
 )
 
 /** @internal */
@@ -202,40 +207,16 @@ const usageTotal = (usage: ChatCompletion.Usage | null | undefined): number | un
 // the limiter
 // -----------------------------------------------------------------------------
 
-interface Waiter {
-  readonly cost: number
-  readonly deferred: Deferred.Deferred<void>
-  cancelled: boolean
-  /** A slot already reserved for the head of the queue: when it is due (Clock ms). */
-  dueAt?: number | undefined
-}
-
-interface Adaptive {
-  readonly algorithm: "cubic" | "aimd" | "off"
-  readonly beta: number
-  readonly scale: number
-  readonly increase: number
-  readonly minRate: number
-}
-
-interface ModelState {
+interface ModelBase {
   readonly model: string
   readonly limits: Resolved
   readonly keys: { readonly requests: string; readonly tokens: string; readonly pause: string }
   readonly semaphore: Effect.Semaphore
-  readonly queue: Array<Waiter>
-  running: boolean
+  readonly adaptive: AdaptiveRate.AdaptiveRate
   queued: number
   inFlight: number
   /** The latest pause end this process knows of (epoch ms, Clock time). */
   knownPause: number
-  /** Adaptive state: the rate at the last decrease, when it happened, and the cubic's K (seconds). */
-  throttledOnce: boolean
-  wMax: number
-  t0: number
-  k: number
-  /** When the latest 429 episode began (a 429 to a request sent after it starts another). */
-  lastEpisodeAt: number
   throttled: number
   admitted: number
   readonly m: {
@@ -248,17 +229,29 @@ interface ModelState {
   }
 }
 
-const resolveAdaptive = (option: RateLimit.Options["adaptive"]): Adaptive => {
-  if (option === false) return { algorithm: "off", beta: 1, scale: 0, increase: 0, minRate: defaults.minRate }
-  const o = option === true || option === undefined ? {} : option
-  const algorithm = o.algorithm ?? "cubic"
-  const base = algorithm === "cubic" ? defaults.cubic : defaults.aimd
+interface ModelState extends ModelBase {
+  readonly queue: AdmissionQueue.AdmissionQueue
+}
+
+const fraction = (n: number | undefined, fallback: number, min = 1e-6): number =>
+  n !== undefined && Number.isFinite(n) ? Math.min(1, Math.max(min, n)) : fallback
+
+/** @internal */
+export const resolveAdaptive = (option: RateLimit.Options["adaptive"]): AdaptiveRate.Config => {
+  const o = option === true || option === undefined || option === false ? {} : option
+  const algorithm = option === false ? "off" : o.algorithm ?? "cubic"
+  const base = algorithm === "aimd" ? defaults.aimd : defaults.cubic
+  const window = Duration.toMillis(Duration.decode(o.window ?? defaults.window))
   return {
     algorithm,
-    beta: Math.min(1, Math.max(0.05, o.beta ?? base.beta)),
+    beta: fraction(o.beta, base.beta, 0.05),
     scale: Math.max(1e-6, o.scale ?? defaults.cubic.scale),
     increase: Math.max(1e-6, o.increase ?? defaults.aimd.increase),
-    minRate: Math.min(1, Math.max(1e-6, o.minRate ?? defaults.minRate))
+    minRate: fraction(o.minRate, defaults.minRate),
+    window: Number.isFinite(window) && window > 0 ? window : Duration.toMillis(defaults.window),
+    denseRatio: fraction(o.denseRatio, defaults.denseRatio),
+    minSamples: Math.max(1, Math.floor(o.minSamples ?? defaults.minSamples)),
+    minThrottled: Math.max(1, Math.floor(o.minThrottled ?? defaults.minThrottled))
   }
 }
 
@@ -269,78 +262,13 @@ export const make = (
   Effect.gen(function*() {
     const store = yield* Store
     const scope = yield* Effect.scope
-    const adaptive = resolveAdaptive(options.adaptive)
+    const adaptiveConfig = resolveAdaptive(options.adaptive)
     const prefix = options.prefix ?? defaults.prefix
     const defaultPause = Duration.toMillis(Duration.decode(options.defaultPause ?? defaults.defaultPause))
     const maxPause = Duration.toMillis(Duration.decode(options.maxPause ?? defaults.maxPause))
+    const pauseAllFrom = Duration.toMillis(Duration.decode(options.pauseAllFrom ?? defaults.pauseAllFrom))
     const estimate = options.estimateTokens ?? estimateTokens
     const models = new Map<string, ModelState>()
-
-    const stateFor = (model: string): ModelState => {
-      let s = models.get(model)
-      if (s === undefined) {
-        const limits = resolveLimits(options, model)
-        s = {
-          model,
-          limits,
-          keys: {
-            requests: `${prefix}${model}:requests`,
-            tokens: `${prefix}${model}:tokens`,
-            pause: `${prefix}${model}:pause`
-          },
-          semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
-          queue: [],
-          running: false,
-          queued: 0,
-          inFlight: 0,
-          knownPause: 0,
-          throttledOnce: false,
-          wMax: limits.rate,
-          t0: 0,
-          k: 0,
-          lastEpisodeAt: Number.NEGATIVE_INFINITY,
-          throttled: 0,
-          admitted: 0,
-          m: {
-            queueLength: Metric.tagged(metrics.queueLength, "model", model),
-            inFlight: Metric.tagged(metrics.inFlight, "model", model),
-            allowedRate: Metric.tagged(metrics.allowedRate, "model", model),
-            waitMillis: Metric.tagged(metrics.waitMillis, "model", model),
-            throttled: Metric.tagged(metrics.throttled, "model", model),
-            admitted: Metric.tagged(metrics.admitted, "model", model)
-          }
-        }
-        s.m.allowedRate.unsafeUpdate(limits.rate, [])
-        models.set(model, s)
-      }
-      return s
-    }
-
-    // --- adaptive rate --------------------------------------------------------
-
-    /** The allowed rate (requests per second) at `now`. */
-    const allowedRate = (s: ModelState, now: number): number => {
-      const max = s.limits.rate
-      if (adaptive.algorithm === "off" || !s.throttledOnce) return max
-      // The rate grows back from the end of the pause: a pause lets the server's bucket refill, not ours grow.
-      const t = Math.max(0, now - Math.max(s.t0, s.knownPause)) / 1000
-      const rate = adaptive.algorithm === "cubic"
-        ? adaptive.scale * Math.pow(t - s.k, 3) + s.wMax
-        : adaptive.beta * s.wMax + adaptive.increase * max * t
-      return Math.min(max, Math.max(adaptive.minRate * max, rate))
-    }
-
-    /** A multiplicative decrease at `now`: the rate falls to `beta` times what it was, then grows back. */
-    const decrease = (s: ModelState, now: number): void => {
-      if (adaptive.algorithm === "off") return
-      const rate = allowedRate(s, now)
-      s.wMax = rate
-      s.t0 = now
-      s.throttledOnce = true
-      // CUBIC's K: the time (s) the cubic takes to climb back to wMax from beta * wMax.
-      s.k = Math.cbrt((rate * (1 - adaptive.beta)) / adaptive.scale)
-      s.m.allowedRate.unsafeUpdate(allowedRate(s, now), [])
-    }
 
     // --- store access (fails open) -----------------------------------------------
 
@@ -361,15 +289,12 @@ export const make = (
       )
 
     /** The pause in force for the model, from this process and the store; a new pause from elsewhere slows us too. */
-    const pausedUntil = (s: ModelState, now: number): Effect.Effect<number> =>
+    const pausedUntil = (s: ModelBase, now: number): Effect.Effect<number> =>
       store.pausedUntil(s.keys.pause).pipe(
         Effect.map((stored) => {
           if (stored > s.knownPause) {
-            // Another process's 429 (shared store): one decrease per pause episode, as for our own.
-            if (now >= s.knownPause) {
-              s.lastEpisodeAt = now
-              decrease(s, now)
-            }
+            // Another process's pause (shared store): this process cuts too, from what it measured itself.
+            if (s.adaptive.cut(now, stored)) s.m.allowedRate.unsafeUpdate(s.adaptive.rate(now), [])
             s.knownPause = stored
           }
           return s.knownPause
@@ -389,12 +314,13 @@ export const make = (
         tokens
       })
 
+    /** The request bucket's size at `rate`: it shrinks with the rate, so a pause does not end in a full-size burst. */
+    const bucketSize = (s: ModelBase, rate: number) => Math.max(1, Math.round((s.limits.burst * rate) / s.limits.rate))
+
     /** Reserves one request and `cost` tokens; the milliseconds until the reservation is due. */
-    const reserve = (s: ModelState, cost: number, rate: number): Effect.Effect<number> => {
-      // The bucket shrinks with the rate, so that a pause after a decrease does not end in a full-size burst.
+    const reserve = (s: ModelBase, cost: number, rate: number): Effect.Effect<number> => {
       // Token counts stay whole numbers (the store multiplies durations by them).
-      const limit = Math.max(1, Math.round((s.limits.burst * rate) / s.limits.rate))
-      const requests = consume(s.keys.requests, 1, limit, rate)
+      const requests = consume(s.keys.requests, 1, bucketSize(s, rate), rate)
       const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
       const both = tokens <= 0
         ? Effect.map(requests, (r) => Duration.toMillis(r.delay))
@@ -413,11 +339,11 @@ export const make = (
     }
 
     /**
-     * Empties the request bucket: the server just said its own is empty. The bucket then refills during the pause
-     * at the (lowered) rate, so the burst after the pause is what the server can have gathered, not a full one.
+     * Empties the request bucket: the server said its own is empty (a dense window). The bucket then refills
+     * during the pause at the (lowered) rate, so the burst after the pause is what the server can have gathered.
      */
-    const drain = (s: ModelState, rate: number): Effect.Effect<void> => {
-      const limit = Math.max(1, Math.round((s.limits.burst * rate) / s.limits.rate))
+    const drain = (s: ModelBase, rate: number): Effect.Effect<void> => {
+      const limit = bucketSize(s, rate)
       return consume(s.keys.requests, 0, limit, rate).pipe(
         Effect.flatMap((r) => r.remaining > 0 ? consume(s.keys.requests, r.remaining, limit, rate) : Effect.void),
         Effect.asVoid,
@@ -426,7 +352,7 @@ export const make = (
     }
 
     /** Debits (or, when negative, credits back) tokens after the fact: a usage reconciliation. */
-    const adjustTokens = (s: ModelState, delta: number): Effect.Effect<void> =>
+    const adjustTokens = (s: ModelBase, delta: number): Effect.Effect<void> =>
       delta === 0 || !Number.isFinite(delta)
         ? Effect.void
         : consume(
@@ -436,183 +362,123 @@ export const make = (
           s.limits.tokenRate
         ).pipe(Effect.asVoid, Effect.catchAll(storeFailed("adjust")))
 
-    // --- the dispatcher: one fiber per busy model, admitting waiters in order at the allowed rate ----------
+    // --- reservations: pauses, then the buckets at the allowed rate ------------------------------------------
 
     const sleepUntil = (at: number): Effect.Effect<void> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => at > now ? Effect.sleep(Duration.millis(at - now)) : Effect.void)
 
     /** Waits while the model is paused (the pause may grow while we wait). */
-    const awaitPause = (s: ModelState): Effect.Effect<void> =>
+    const awaitPause = (s: ModelBase): Effect.Effect<void> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.flatMap(pausedUntil(s, now), (until) =>
           until > now ? Effect.zipRight(sleepUntil(until), awaitPause(s)) : Effect.void))
 
-    const dropCancelled = (s: ModelState): void => {
-      while (s.queue.length > 0 && s.queue[0]!.cancelled) {
-        s.queue.shift()
-      }
-    }
-
-    /**
-     * After a reserved slot's wait: `false` when a 429 paused the model meanwhile. The slot is then void (the
-     * bucket refills during the pause, and the next reservation takes from it, so that the burst after a pause is
-     * the bucket's and not one more), and the tokens taken for it are given back.
-     */
-    const stillValid = (s: ModelState, cost: number): Effect.Effect<boolean> =>
-      Effect.flatMap(Clock.currentTimeMillis, (after) =>
-        Effect.flatMap(pausedUntil(s, after), (until) =>
-          until > after ? Effect.as(adjustTokens(s, -cost), false) : Effect.succeed(true)))
-
-    /** After any pause, reserves the next slot for `cost` tokens at the allowed rate: ms until it is due. */
-    const reserveNext = (s: ModelState, cost: number): Effect.Effect<number> =>
-      Effect.zipRight(
-        awaitPause(s),
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const rate = allowedRate(s, now)
-          return Effect.zipRight(Metric.set(s.m.allowedRate, rate), reserve(s, cost, rate))
-        })
-      )
-
-    /**
-     * The dispatcher: one fiber per busy model, admitting the queued waiters in order. A slot is reserved for the
-     * head of the queue and given, when due, to whoever is the head then (a waiter interrupted meanwhile leaves
-     * it to the next one).
-     */
-    const dispatch = (s: ModelState): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        while (true) {
-          dropCancelled(s)
-          if (s.queue.length === 0) {
-            s.running = false
-            return
-          }
-          const head = s.queue[0]!
-          const cost = head.cost
-          const reserved = head.dueAt
-          head.dueAt = undefined
-          const wait = reserved === undefined
-            ? yield* reserveNext(s, cost)
-            : reserved - (yield* Clock.currentTimeMillis)
-          if (wait > 0) {
-            yield* Effect.sleep(Duration.millis(wait))
-            if (!(yield* stillValid(s, cost))) {
-              continue
-            }
-          }
-          dropCancelled(s)
-          const waiter = s.queue.shift()
-          if (waiter !== undefined) {
-            Deferred.unsafeDone(waiter.deferred, Exit.void)
-          }
-        }
-      }).pipe(
-        // The loop has no failures; should it die, later waiters must still be served.
-        Effect.onExit(() =>
-          Effect.sync(() =>
-            void (s.running = false)
-          )
-        )
-      )
-
-    /** Claims the model's dispatcher at once (synchronously) when waiters need one; the effect forks it. */
-    const startDispatcher = (s: ModelState): Effect.Effect<void> => {
-      if (s.running || s.queue.length === 0) {
-        return Effect.void
-      }
-      s.running = true
-      return Effect.asVoid(Effect.forkIn(dispatch(s), scope))
-    }
-
-    /** Puts a waiter in the queue (at its head when `first`) and makes sure a dispatcher serves it. Synchronous. */
-    const push = (s: ModelState, waiter: Waiter, first: boolean): Effect.Effect<void> => {
-      if (first) {
-        s.queue.unshift(waiter)
-      } else s.queue.push(waiter)
-      return startDispatcher(s)
-    }
-
-    const awaitTurn = (waiter: Waiter): Effect.Effect<void> =>
-      Deferred.await(waiter.deferred).pipe(
-        Effect.onInterrupt(() =>
-          Effect.sync(() => void (waiter.cancelled = true))
-        )
-      )
-
-    const makeWaiter = (cost: number, dueAt: number | undefined): Waiter => ({
-      cost,
-      deferred: Deferred.unsafeMake<void>(FiberId.none),
-      cancelled: false,
-      dueAt
+    const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
+      reserve: (cost) =>
+        Effect.zipRight(
+          awaitPause(s),
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const rate = s.adaptive.rate(now)
+            return Effect.zipRight(Metric.set(s.m.allowedRate, rate), reserve(s, cost, rate))
+          })
+        ),
+      // A slot whose wait a pause overtook is void (the bucket refills during the pause, and the next reservation
+      // takes from it), and the tokens taken for it are given back.
+      stillValid: (cost) =>
+        Effect.flatMap(Clock.currentTimeMillis, (after) =>
+          Effect.flatMap(pausedUntil(s, after), (until) =>
+            until > after ? Effect.as(adjustTokens(s, -cost), false) : Effect.succeed(true)))
     })
 
-    /**
-     * Queues for the model's next slot. When nobody is queued and no dispatcher runs, the caller reserves its slot
-     * itself, as the dispatcher would: a slot free now admits it at once, without a `Deferred` or a forked fiber
-     * (the common case when the limiter is not the bottleneck; apps/bench); a slot due later puts it first in the
-     * queue with that slot, so that the dispatcher hands the slot on should the caller be interrupted. Whoever
-     * arrives meanwhile queues behind it: first come, first served.
-     */
-    const admission = (s: ModelState, cost: number): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        if (s.running || s.queue.length > 0) {
-          const waiter = makeWaiter(cost, undefined)
-          return Effect.zipRight(push(s, waiter, false), awaitTurn(waiter))
+    const stateFor = (model: string): ModelState => {
+      let s = models.get(model)
+      if (s === undefined) {
+        const limits = resolveLimits(options, model)
+        const base: ModelBase = {
+          model,
+          limits,
+          keys: {
+            requests: `${prefix}${model}:requests`,
+            tokens: `${prefix}${model}:tokens`,
+            pause: `${prefix}${model}:pause`
+          },
+          semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
+          adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () =>
+            store.share?.() ?? 1),
+          queued: 0,
+          inFlight: 0,
+          knownPause: 0,
+          throttled: 0,
+          admitted: 0,
+          m: {
+            queueLength: Metric.tagged(metrics.queueLength, "model", model),
+            inFlight: Metric.tagged(metrics.inFlight, "model", model),
+            allowedRate: Metric.tagged(metrics.allowedRate, "model", model),
+            waitMillis: Metric.tagged(metrics.waitMillis, "model", model),
+            throttled: Metric.tagged(metrics.throttled, "model", model),
+            admitted: Metric.tagged(metrics.admitted, "model", model)
+          }
         }
-        s.running = true
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.zip(restore(reserveNext(s, cost)), Clock.currentTimeMillis).pipe(
-            Effect.onExit((exit) =>
-              Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
-                s.running = false
-                return startDispatcher(s)
-              })
-            ),
-            Effect.flatMap(([delay, now]) => {
-              // One synchronous step from here until the queue is served again: nobody slips in between.
-              s.running = false
-              if (delay <= 0) return startDispatcher(s)
-              const waiter = makeWaiter(cost, now + delay)
-              return Effect.zipRight(push(s, waiter, true), restore(awaitTurn(waiter)))
-            })
-          )
-        )
-      })
+        const state: ModelState = Object.assign(base, { queue: AdmissionQueue.make(reservations(base), scope) })
+        state.m.allowedRate.unsafeUpdate(limits.rate, [])
+        models.set(model, state)
+        s = state
+      }
+      return s
+    }
 
     // --- what happens around each attempt ---------------------------------------------
 
-    const onThrottled = (s: ModelState, error: MimoError.RateLimitExceeded, sentAt: number): Effect.Effect<void> =>
+    /**
+     * A 429: the request that got it waits its `Retry-After` (returned: the gate holds its next attempt until
+     * then). The model's whole queue pauses only when 429s are dense over the window, or when the server asks
+     * for `pauseAllFrom` or more (its budget is spent for a while); then the rate is cut (once per window) and
+     * the pause shared through the store.
+     */
+    const onThrottled = (s: ModelState, error: MimoError.RateLimitExceeded): Effect.Effect<number> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         s.throttled++
         const asked = error.retryAfter === undefined ? defaultPause : Duration.toMillis(error.retryAfter)
-        const until = now + Math.min(maxPause, Math.max(0, asked))
-        // One episode per round trip: a 429 to a request sent before the episode began says nothing new.
-        const episode = sentAt >= s.lastEpisodeAt
-        if (episode) {
-          s.lastEpisodeAt = now
-          decrease(s, now)
+        const wait = Math.min(maxPause, Math.max(0, asked))
+        const until = now + wait
+        const before = s.adaptive.rate(now)
+        const dense = s.adaptive.answered(now, true, until)
+        const pauseAll = dense || wait >= pauseAllFrom
+        const rate = s.adaptive.rate(now)
+        const cut = rate < before
+        const extend = pauseAll && until > s.knownPause
+        if (extend) {
+          s.knownPause = until
         }
-        const extend = until > s.knownPause
-        if (extend) s.knownPause = until
-        const event: RateLimit.ThrottledEvent = {
-          model: s.model,
-          retryAfter: Duration.millis(until - now),
-          pausedUntil: s.knownPause,
-          allowedRate: allowedRate(s, now)
+        const effects: Array<Effect.Effect<void>> = [Metric.increment(s.m.throttled), Metric.set(s.m.allowedRate, rate)]
+        if (extend) {
+          effects.push(Effect.catchAll(store.pause(s.keys.pause, until), storeFailed("pause")))
         }
-        return Effect.all([
-          Metric.increment(s.m.throttled),
-          Metric.set(s.m.allowedRate, event.allowedRate),
-          extend ? Effect.catchAll(store.pause(s.keys.pause, until), storeFailed("pause")) : Effect.void,
-          episode ? drain(s, event.allowedRate) : Effect.void,
-          Effect.logDebug("MiMo rate limiter: 429; pausing the model's queue").pipe(
-            Effect.annotateLogs({
-              "mimo.model": s.model,
-              "mimo.ratelimit.paused_ms": until - now,
-              "mimo.ratelimit.allowed_rate": event.allowedRate
-            })
-          ),
-          options.onThrottled === undefined ? Effect.void : options.onThrottled(event)
-        ], { discard: true })
+        if (cut) {
+          effects.push(drain(s, rate))
+        }
+        if (pauseAll) {
+          effects.push(
+            Effect.logDebug("MiMo rate limiter: 429s are dense; pausing the model's queue").pipe(
+              Effect.annotateLogs({
+                "mimo.model": s.model,
+                "mimo.ratelimit.paused_ms": wait,
+                "mimo.ratelimit.allowed_rate": rate,
+                "mimo.ratelimit.throttled_ratio": s.adaptive.ratio(now)
+              })
+            )
+          )
+        }
+        if (options.onThrottled !== undefined) {
+          effects.push(options.onThrottled({
+            model: s.model,
+            retryAfter: Duration.millis(wait),
+            pausedUntil: pauseAll ? s.knownPause : now,
+            allowedRate: rate,
+            pausedAll: pauseAll
+          }))
+        }
+        return Effect.as(Effect.all(effects, { discard: true }), until)
       })
 
     const setQueued = (s: ModelState, delta: number) =>
@@ -627,43 +493,40 @@ export const make = (
         return Metric.set(s.m.inFlight, s.inFlight)
       })
 
-    /**
-     * The per-attempt hook for one call: wait for a permit (when `permits`) and a slot, send, and learn from
-     * the outcome (a 429 pauses and slows the model; a refused request gives its token estimate back).
-     */
-    const gate = (s: ModelState, cost: number, permits: boolean): MimoClient.AroundAttempt => (attempt) =>
-      Effect.suspend(() => {
-        let waiting = true
-        const leave = Effect.suspend(() => {
-          if (!waiting) return Effect.void
-          waiting = false
-          return setQueued(s, -1)
-        })
-        const body = Effect.gen(function*() {
-          const enteredAt = yield* Clock.currentTimeMillis
-          yield* admission(s, cost)
-          yield* leave
-          const sentAt = yield* Clock.currentTimeMillis
+    /** The model as the per-attempt gate sees it. */
+    const gateModel = (s: ModelState): Gate.Model => ({
+      semaphore: s.semaphore,
+      admit: (cost) =>
+        s.queue.admit(cost),
+      queued: (delta) =>
+        setQueued(s, delta),
+      admitted: (waited, sentAt) =>
+        Effect.suspend(() => {
           s.admitted++
-          yield* Effect.all([
-            Metric.update(s.m.waitMillis, sentAt - enteredAt),
+          s.adaptive.sent(sentAt)
+          return Effect.all([
+            Metric.update(s.m.waitMillis, waited),
             Metric.increment(s.m.admitted),
             setInFlight(s, 1)
           ], { discard: true })
-          return yield* attempt.pipe(
-            Effect.tapError((error) => {
-              const refund = MimoError.statusOf(error) !== undefined ? adjustTokens(s, -cost) : Effect.void
-              return error._tag === "RateLimitExceeded"
-                ? Effect.zipRight(refund, onThrottled(s, error, sentAt))
-                : refund
-            }),
-            Effect.ensuring(setInFlight(s, -1))
-          )
+        }),
+      finished: setInFlight(s, -1),
+      succeeded: () =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.sync(() =>
+            void s.adaptive.answered(now, false, now)
+          )),
+      failed: (error, cost) => {
+        // A refused request gives its token estimate back; an answer other than a 429 counts in the 429 ratio.
+        const refund = MimoError.statusOf(error) !== undefined ? adjustTokens(s, -cost) : Effect.void
+        if (error._tag === "RateLimitExceeded") return Effect.zipRight(refund, onThrottled(s, error))
+        if (MimoError.statusOf(error) === undefined) return Effect.as(refund, undefined)
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          s.adaptive.answered(now, false, now)
+          return Effect.as(refund, undefined)
         })
-        return Effect.zipRight(setQueued(s, 1), permits ? s.semaphore.withPermits(1)(body) : body).pipe(
-          Effect.ensuring(leave)
-        )
-      })
+      }
+    })
 
     /** Holds one of the model's permits for the life of a scope (a stream). */
     const holdPermit = (s: ModelState): Effect.Effect<void, never, Scope.Scope> =>
@@ -685,13 +548,19 @@ export const make = (
           Effect.suspend(() => {
             const s = stateFor(request.model)
             const cost = estimate(request)
-            return Effect.tap(send(withAround(call, gate(s, cost, true))), (r) => reconcile(s, cost, r.usage))
+            return Effect.tap(
+              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              (r) => reconcile(s, cost, r.usage)
+            )
           }),
         speech: (request, call, send) =>
           Effect.suspend(() => {
             const s = stateFor(request.model)
             const cost = estimate(request)
-            return Effect.tap(send(withAround(call, gate(s, cost, true))), (r) => reconcile(s, cost, r.response.usage))
+            return Effect.tap(
+              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              (r) => reconcile(s, cost, r.response.usage)
+            )
           }),
         stream: (request, call, send) =>
           Stream.unwrapScoped(Effect.gen(function*() {
@@ -702,7 +571,7 @@ export const make = (
             yield* Effect.ensuring(holdPermit(s), setQueued(s, -1))
             let usage: ChatCompletion.Usage | undefined
             yield* Effect.addFinalizer((exit) => Exit.isSuccess(exit) ? reconcile(s, cost, usage) : Effect.void)
-            return send(withAround(call, gate(s, cost, false))).pipe(
+            return send(withAround(call, Gate.make(gateModel(s), cost, false))).pipe(
               Stream.tap((chunk) =>
                 Effect.sync(() => {
                   if (chunk.usage !== null && chunk.usage !== undefined) usage = chunk.usage
@@ -719,11 +588,12 @@ export const make = (
           model: s.model,
           queued: s.queued,
           inFlight: s.inFlight,
-          allowedRate: allowedRate(s, now),
+          allowedRate: s.adaptive.rate(now),
           maxRate: s.limits.rate,
           pausedUntil: s.knownPause,
           throttled: s.throttled,
-          admitted: s.admitted
+          admitted: s.admitted,
+          throttledRatio: s.adaptive.ratio(now)
         }))
     )
 
@@ -732,7 +602,7 @@ export const make = (
 
 /** @internal */
 export const Limiter: Context.Tag<RateLimit.Limiter, RateLimit.Limiter> = Context.GenericTag<RateLimit.Limiter>(
-  "@effect-mimo/core/RateLimit/Limiter"
+  "@effect-mimo/resilience/RateLimit/Limiter"
 )
 
 /** @internal */

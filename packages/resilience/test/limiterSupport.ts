@@ -2,10 +2,10 @@
  * A fake MiMo server behind a fake `HttpClient`, on the Effect `Clock` (so
  * that `TestClock` drives it), and the real `MimoClient` over it.
  */
+import { ErrorResponse, MimoClient, MimoError, MimoTransport } from "@effect-mimo/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Layer, Redacted } from "effect"
-import { ErrorResponse, MimoClient, MimoError, MimoTransport } from "../src/index.js"
 
 export interface Reply {
   readonly status: number

@@ -1,6 +1,7 @@
+import { MimoClient, MimoError, RetryPolicy } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Fiber, Layer, Metric, TestClock } from "effect"
-import { MimoClient, MimoError, RateLimit, RetryPolicy } from "../src/index.js"
+import { Context, Duration, Effect, Fiber, Layer, Metric, Schedule, TestClock } from "effect"
+import { RateLimit } from "../src/index.js"
 import { fakeServer, hello, ok, tooMany, unavailable } from "./limiterSupport.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -21,31 +22,6 @@ const load = (
     )
     yield* TestClock.adjust(advance)
     return yield* Fiber.join(fiber)
-  })
-
-/**
- * One call answered 429 with Retry-After: 1, then the limiter's allowed rate read after each of `steps` (ms of
- * TestClock time, one after the other).
- */
-const ratesAfterOne429 = (options: RateLimit.Options, steps: ReadonlyArray<number>) =>
-  Effect.gen(function*() {
-    const server = fakeServer((n) => Effect.succeed(n === 0 ? tooMany(1) : ok()))
-    const rates: Array<number> = []
-    const fiber = yield* Effect.fork(
-      Effect.gen(function*() {
-        const limiter = yield* RateLimit.Limiter
-        const mimo = yield* MimoClient.MimoClient
-        yield* Effect.either(mimo.chat(hello, { retry: RetryPolicy.attempts(1) }))
-        for (const step of steps) {
-          yield* Effect.sleep(Duration.millis(step))
-          const [s] = yield* limiter.snapshot
-          rates.push(s!.allowedRate)
-        }
-      }).pipe(Effect.provide(RateLimit.layer(options).pipe(Layer.provide(server.layer()))))
-    )
-    yield* TestClock.adjust("10 seconds")
-    yield* Fiber.join(fiber)
-    return rates
   })
 
 describe("MimoClient.aroundAttempt", () => {
@@ -139,9 +115,9 @@ describe("RateLimit", () => {
       expect(server.sent.map((s) => s.at)).toEqual([0, 0, 100, 100, 200, 200])
     }))
 
-  it.effect("one 429 pauses every queued request of the model until its Retry-After", () =>
+  it.effect("a stray 429 holds only the request that got it, until its Retry-After; the queue goes on", () =>
     Effect.gen(function*() {
-      // The second request gets `429, Retry-After: 2` 50 ms after it is sent (at 100 ms): a pause until 2150 ms.
+      // The second request gets `429, Retry-After: 2` 50 ms after it is sent (at 100 ms).
       const server = fakeServer((n) => Effect.as(Effect.sleep("50 millis"), n === 1 ? tooMany(2) : ok()))
       const events: Array<RateLimit.ThrottledEvent> = []
       const exits = yield* load(
@@ -150,94 +126,64 @@ describe("RateLimit", () => {
           burst: 1,
           onThrottled: (e) => Effect.sync(() => void events.push(e))
         }).pipe(Layer.provide(server.layer())),
-        6
+        6,
+        "1 minute",
+        // Retry at once: the limiter, not the policy, holds the retry until the Retry-After.
+        { retry: Schedule.recurs(1) }
       )
       expect(exits.every((e) => e._tag === "Right")).toBe(true)
-      const times = server.sent.map((s) => s.at)
-      expect(times.slice(0, 2)).toEqual([0, 100])
-      // Without the pause the third would have gone at 200 ms: every later send waits for the pause's end.
-      for (const at of times.slice(2)) expect(at).toBeGreaterThanOrEqual(2150)
-      // ... and they do not all wake at once: they are paced again.
-      const later = times.slice(2).sort((a, b) => a - b)
-      for (let i = 1; i < later.length; i++) expect(later[i]! - later[i - 1]!).toBeGreaterThanOrEqual(100)
+      // The others keep their pace (one every 100 ms); the refused one goes again at 150 + 2000 ms.
+      expect(server.sent.map((s) => [s.at, s.status])).toEqual([
+        [0, 200],
+        [100, 429],
+        [200, 200],
+        [300, 200],
+        [400, 200],
+        [500, 200],
+        [2150, 200]
+      ])
       expect(events).toHaveLength(1)
-      expect(events[0]!.pausedUntil).toBe(2150)
-      expect(events[0]!.allowedRate).toBeCloseTo(7, 6)
+      expect(events[0]!.pausedAll).toBe(false)
+      expect(events[0]!.allowedRate).toBe(10)
+      expect(Duration.toMillis(events[0]!.retryAfter)).toBe(2000)
     }))
 
-  it.effect("after the pause, the burst is what the lowered rate refilled, not a full bucket", () =>
+  it.effect("dense 429s pause the whole queue until the Retry-After, cut the rate once, and shrink the burst", () =>
     Effect.gen(function*() {
-      // A burst of 10 at 0 ms; the first is refused 50 ms later (Retry-After: 1): pause until 1050 ms, rate 10 -> 7.
-      const server = fakeServer((n) => Effect.as(Effect.sleep("50 millis"), n === 0 ? tooMany(1) : ok()))
+      // A burst of 10 at 0 ms, answered 50 ms later: 5 OK, then 5 × `429, Retry-After: 1`.
+      let arrived = 0
+      const server = fakeServer(() => {
+        const n = arrived++
+        return Effect.as(Effect.sleep("50 millis"), n >= 5 && n < 10 ? tooMany(1) : ok())
+      })
+      const events: Array<RateLimit.ThrottledEvent> = []
       yield* load(
-        RateLimit.layer({ requestsPerSecond: 10, burst: 10 }).pipe(Layer.provide(server.layer())),
+        RateLimit.layer({
+          requestsPerSecond: 10,
+          burst: 10,
+          adaptive: { minSamples: 4, minThrottled: 4 },
+          onThrottled: (e) => Effect.sync(() => void events.push(e))
+        }).pipe(Layer.provide(server.layer())),
         30
       )
+      // The 429s come back first. Below the minimum of 4 answers they are stray; the fourth makes the window dense
+      // (4 of 4): a pause until 1050 ms and one cut. Nothing was accepted yet, so the cut goes to a quarter of the
+      // rate measured sending (10/s), times beta 0.9; the fifth 429 of the window does not cut again.
+      expect(events.map((e) => e.pausedAll)).toEqual([false, false, false, true, true])
+      expect(events.map((e) => e.allowedRate.toFixed(2))).toEqual(["10.00", "10.00", "10.00", "2.25", "2.25"])
+      expect(events[3]!.pausedUntil).toBe(1050)
       const times = server.sent.map((s) => s.at)
       expect(times.filter((t) => t === 0)).toHaveLength(10)
       expect(times.filter((t) => t > 0 && t < 1050)).toHaveLength(0)
-      // The bucket was emptied at the 429 and refilled at 7/s during the pause (7 tokens), less the slot the
-      // dispatcher had reserved before the pause (void): 6 at once, not 10; then one every 1/7 s.
-      expect(times.filter((t) => t === 1050)).toHaveLength(6)
+      // The bucket was emptied at the cut and refilled at the lowered rate during the pause: a small burst.
+      const atEnd = times.filter((t) => t === 1050).length
+      expect(atEnd).toBeGreaterThan(0)
+      expect(atEnd).toBeLessThanOrEqual(2)
       const after = times.filter((t) => t > 1050).sort((a, b) => a - b)
-      expect(after[0]).toBeGreaterThanOrEqual(1050 + 142)
+      expect(after[0]! - 1050).toBeGreaterThanOrEqual(400)
     }))
 
-  it.effect("decreases once per round trip, not once per 429", () =>
-    Effect.gen(function*() {
-      // A burst of 5 all refused (the answers come 50 ms later): one decrease (10 -> 7), not five (10 -> 1.7).
-      const server = fakeServer((n) => Effect.as(Effect.sleep("50 millis"), n < 5 ? tooMany(1) : ok()))
-      const events: Array<RateLimit.ThrottledEvent> = []
-      const fiber = yield* Effect.fork(
-        Effect.gen(function*() {
-          const limiter = yield* RateLimit.Limiter
-          const mimo = yield* MimoClient.MimoClient
-          yield* Effect.forEach(range(5), () => mimo.chat(hello), { concurrency: "unbounded", discard: true })
-          return limiter
-        }).pipe(
-          Effect.provide(
-            RateLimit.layer({
-              requestsPerSecond: 10,
-              burst: 5,
-              onThrottled: (e) => Effect.sync(() => void events.push(e))
-            }).pipe(Layer.provide(server.layer()))
-          )
-        )
-      )
-      yield* TestClock.adjust("100 millis")
-      expect(server.sent.filter((s) => s.status === 429)).toHaveLength(5)
-      expect(events.map((e) => e.allowedRate.toFixed(3))).toEqual(["7.000", "7.000", "7.000", "7.000", "7.000"])
-      yield* TestClock.adjust("1 minute")
-      const limiter = yield* Fiber.join(fiber)
-      const [snapshot] = yield* limiter.snapshot
-      expect(snapshot!.throttled).toBe(5)
-      expect(snapshot!.admitted).toBe(10)
-    }))
-
-  it.effect("CUBIC: after a 429 the rate is 0.7 x until the pause ends, then climbs back to the maximum in K s", () =>
-    Effect.gen(function*() {
-      // The 429 (Retry-After: 1) pauses until 1000 ms; growth starts there.
-      const rates = yield* ratesAfterOne429({ requestsPerSecond: 10 }, [0, 1000, 1000, 957, 1000])
-      // K = cbrt(10 * 0.3 / 0.4) = 1.957 s; at 1 s: 0.4 * (1 - 1.957)^3 + 10.
-      const k = Math.cbrt(7.5)
-      expect(rates[0]).toBeCloseTo(7, 6)
-      expect(rates[1]).toBeCloseTo(7, 6)
-      expect(rates[2]).toBeCloseTo(0.4 * Math.pow(1 - k, 3) + 10, 6)
-      expect(rates[3]).toBeCloseTo(10, 2)
-      expect(rates[4]).toBe(10)
-    }))
-
-  it.effect("AIMD: after a 429 the rate halves, and grows back linearly once the pause ends", () =>
-    Effect.gen(function*() {
-      const rates = yield* ratesAfterOne429(
-        { requestsPerSecond: 10, adaptive: { algorithm: "aimd" } },
-        [0, 1000, 2000, 3000, 1000]
-      )
-      // +10 % of the maximum (1 req/s) per second from the pause's end at 1000 ms.
-      expect(rates).toEqual([5, 5, 7, 10, 10])
-    }))
-
-  it.effect("with adaptive off, a 429 still pauses the queue but the rate stays", () =>
+  it.effect("a Retry-After of pauseAllFrom or more pauses the whole queue (the server's budget is spent)", () =>
     Effect.gen(function*() {
       const server = fakeServer((n) => Effect.succeed(n === 0 ? tooMany(3) : ok()))
       const fiber = yield* Effect.fork(
@@ -249,14 +195,45 @@ describe("RateLimit", () => {
           return yield* limiter.snapshot
         }).pipe(
           Effect.provide(
-            RateLimit.layer({ requestsPerSecond: 10, adaptive: false }).pipe(Layer.provide(server.layer()))
+            RateLimit.layer({ requestsPerSecond: 10, adaptive: false, pauseAllFrom: "2 seconds" }).pipe(
+              Layer.provide(server.layer())
+            )
           )
         )
       )
       yield* TestClock.adjust("10 seconds")
       const [snapshot] = yield* Fiber.join(fiber)
+      // Adaptive off: the pause holds, the rate stays.
       expect(snapshot!.allowedRate).toBe(10)
+      expect(snapshot!.pausedUntil).toBe(3000)
       expect(server.sent.map((s) => s.at)).toEqual([0, 3000])
+    }))
+
+  it.effect("5 % stray 429s at the configured rate: never a pause, never a cut, the limit's own pace", () =>
+    Effect.gen(function*() {
+      // Every 20th attempt is refused with Retry-After: 1; 200 calls at 20 req/s, burst 20.
+      let arrived = 0
+      const server = fakeServer(() => Effect.as(Effect.sleep("20 millis"), arrived++ % 20 === 7 ? tooMany(1) : ok()))
+      const events: Array<RateLimit.ThrottledEvent> = []
+      const exits = yield* load(
+        RateLimit.layer({
+          requestsPerSecond: 20,
+          burst: 20,
+          onThrottled: (e) => Effect.sync(() => void events.push(e))
+        }).pipe(Layer.provide(server.layer())),
+        200,
+        "1 minute",
+        { retry: RetryPolicy.make({ jitter: "none" }) }
+      )
+      expect(exits.every((e) => e._tag === "Right")).toBe(true)
+      expect(events.length).toBeGreaterThan(5)
+      expect(events.every((e) => !e.pausedAll && e.allowedRate === 20)).toBe(true)
+      // 200 calls + their retries at 20/s after a burst of 20: the bucket is the only bound, plus the last
+      // refused calls' own Retry-After (1 s, then the policy's next slot).
+      const last = Math.max(...server.sent.map((s) => s.at))
+      const attempts = server.sent.length
+      expect(attempts).toBe(211)
+      expect(last).toBeLessThanOrEqual(((attempts - 20) / 20) * 1000 + 2000)
     }))
 
   it.effect("takes each request's token estimate and reconciles it with usage", () =>
