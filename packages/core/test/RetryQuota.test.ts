@@ -3,8 +3,6 @@
  * not multiplied, a 20 % fault rate never empties it, successes refill it.
  */
 import * as Headers from "@effect/platform/Headers"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schedule } from "effect"
 import { MimoClient, MimoError, MimoTransport, RetryQuota } from "../src/index.js"
@@ -18,20 +16,24 @@ const okBody = JSON.stringify({
 })
 const unavailable = JSON.stringify({ error: { message: "busy", type: "service_unavailable", code: "503" } })
 
-/** A transport answering `reply(n)` to the n-th request (from 0); it counts what it received. */
-const fakeTransport = (reply: (n: number) => number) => {
+/**
+ * A transport answering `reply(n)` to the n-th request (from 0): a status, or `"timeout"` (the attempt's time
+ * limit passed); it counts what it received. Only buffered calls are made here: `open` is never used.
+ */
+const fakeTransport = (reply: (n: number) => number | "timeout") => {
   const state = { requests: 0 }
   const service: MimoTransport.Service = {
     send: () =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         const status = reply(state.requests++)
-        return { status, headers: Headers.empty, body: status === 200 ? okBody : unavailable }
-      })
+        return status === "timeout"
+          ? Effect.fail(new MimoError.TransportError({ reason: "Timeout", message: "no answer in time" }))
+          : Effect.succeed({ status, headers: Headers.empty, body: status === 200 ? okBody : unavailable })
+      }),
+    open: () => Effect.fail(new MimoError.TransportError({ reason: "ConnectionReset", message: "not in this test" }))
   }
   return { state, service }
 }
-
-const neverHttp = HttpClient.make((request) => Effect.succeed(HttpClientResponse.fromWeb(request, new Response(""))))
 
 const clientWith = (transport: MimoTransport.Service, options: Partial<MimoClient.Options> = {}) =>
   MimoClient.make({
@@ -40,10 +42,7 @@ const clientWith = (transport: MimoTransport.Service, options: Partial<MimoClien
     // Five attempts without waits: the quota, not the backoff, is under test.
     retry: Schedule.recurs(4),
     ...options
-  }).pipe(
-    Effect.provide(Layer.succeed(MimoTransport.MimoTransport, transport)),
-    Effect.provideService(HttpClient.HttpClient, neverHttp)
-  )
+  }).pipe(Effect.provide(Layer.succeed(MimoTransport.MimoTransport, transport)))
 
 const hello = { model: "mimo-v2-flash", messages: [{ role: "user" as const, content: "hi" }] }
 
@@ -105,6 +104,18 @@ describe("RetryQuota (the client's default)", () => {
       expect(yield* quota2.left).toBe(5)
       expect(Either.isRight(yield* Effect.either(client2.chat(hello)))).toBe(true)
       expect(yield* quota2.left).toBe(5)
+    }))
+
+  it.effect("a retry after a timeout costs twice as much: 50 retries in a full outage of timeouts", () =>
+    Effect.gen(function*() {
+      const fake = fakeTransport(() => "timeout")
+      const quota = RetryQuota.unsafeMake()
+      const client = yield* clientWith(fake.service, { retryQuota: quota })
+      const results = yield* calls(client, 200)
+      expect(failures(results)).toBe(200)
+      // 200 first attempts + 500 / 10 = 50 retries.
+      expect(fake.state.requests).toBe(250)
+      expect(yield* quota.left).toBe(0)
     }))
 
   it.effect("the schedule combinator stops retrying when the quota cannot pay", () =>
