@@ -45,7 +45,17 @@ export type Parameters = ReturnType<typeof parameters>
  * @since 0.1.0
  * @category models
  */
-export const names = ["overhead", "ratelimit", "faults", "streaming", "shared", "memory", "wire", "startup", "resilience"] as const
+export const names = [
+  "overhead",
+  "ratelimit",
+  "faults",
+  "streaming",
+  "shared",
+  "memory",
+  "wire",
+  "startup",
+  "resilience"
+] as const
 
 /**
  * @since 0.1.0
