@@ -31,9 +31,9 @@ import * as Cli from "../src/Cli.js"
 import * as Gateway from "../src/Gateway.js"
 import * as Output from "../src/Output.js"
 
-// Where the key was: the client's own `Scrub` placeholder (it scrubs what a server sent before anything else sees
-// it), or the gateway's `Redaction` one.
-const scrubbed = /\[REDACTED\]|<redacted>/
+// Where the key was: `Redaction`'s placeholder (the client scrubs what a server sent before anything else sees it,
+// and the gateway's redactor catches anything left).
+const scrubbed = /<redacted>/
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const bin = path.join(appDir, "dist", "bin.js")
@@ -229,9 +229,8 @@ describe("mimo chat against a hostile server", () => {
       expect(upstream.requests()).toBe(1)
     }))
 
-  // Needs the wire item "streams end at [DONE]" (client side, core/internal/sse.ts): until then the client's
-  // stream does not end while the server holds the connection, and the CLI can only stop it with --timeout.
-  it.skip("[wire: streams end at DONE] a stream held open after [DONE] succeeds at once (exit 0)", () =>
+  // The client's stream ends at [DONE] whatever the server does after it (core's SSE framing).
+  it.scopedLive("a stream held open after [DONE] succeeds at once (exit 0)", () =>
     Effect.gen(function*() {
       const upstream = yield* hostile([sse([chunk("done"), chunk("", "stop"), "data: [DONE]\n\n"], true)])
       const run = yield* runCli(["chat", "--stream", "--json", "hi"], upstream.url)
@@ -376,9 +375,8 @@ describe("the gateway as a server", () => {
       }
     }))
 
-  // Needs the wire item "streams end at [DONE]" (client side): until the client's stream ends at [DONE], an
-  // upstream that holds the connection open keeps the browser-facing stream open too.
-  it.skip("[wire: streams end at DONE] the browser-facing stream ends when the upstream sends [DONE] and holds on", () =>
+  // The client's stream ends at [DONE], so the browser-facing stream ends too, even if the upstream holds on.
+  it.scopedLive("the browser-facing stream ends when the upstream sends [DONE] and holds on", () =>
     Effect.gen(function*() {
       const upstream = yield* hostile([sse([chunk("done"), chunk("", "stop"), "data: [DONE]\n\n"], true)])
       const gateway = yield* gatewayOver(upstream.url)

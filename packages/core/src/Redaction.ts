@@ -1,25 +1,32 @@
 /**
  * Scrubbing our own secrets out of text that came from a server before it
- * goes anywhere else (an error envelope, an SSE event, a log line, a page).
+ * goes anywhere else (an error, a log line, a span, an SSE event, a page).
  *
- * A server may echo what it was sent: the key (raw, as `Bearer <key>`,
- * URL-encoded, JSON-escaped), or the base URL's credentials and query. A
- * {@link Redactor} replaces every such form with `<redacted>`. The server
- * side of the error model (`ServerError`) takes one in its options; a
- * gateway builds it from the key and base URL it holds:
+ * A server (or a proxy in front of it) may echo what it was sent: the key
+ * (raw, as `Bearer <key>`, URL-encoded, JSON-escaped), or the base URL's
+ * credentials, query and fragment. A {@link Redactor} replaces every such
+ * form with `<redacted>`.
+ *
+ * `MimoClient` passes every error it reports (the message, the body excerpt,
+ * the request id, …), every retry event, log line and span attribute through
+ * a redactor made from its key and base URL ({@link error} for a
+ * `MimoError`). The server side of the error model (`ServerError`) takes one
+ * in its options; a gateway builds it from the key and base URL it holds:
  *
  * ```ts
  * const redact = Redaction.make({ secrets: [apiKey], baseUrls: [baseUrl] })
  * ServerError.toResponse(error, { redact })
  * ```
  *
- * Secrets shorter than 4 characters are not scrubbed (they would blank out
- * ordinary words; no real key is that short).
+ * Secrets (and each part of a base URL: a user name such as `a`) shorter than
+ * 4 characters are not scrubbed on their own (they would blank out ordinary
+ * words; no real key is that short).
  *
  * @since 0.2.0
  */
 import type * as Redacted from "effect/Redacted"
 import * as internal from "./internal/redaction.js"
+import type * as MimoError from "./MimoError.js"
 
 /**
  * A function from text to the same text with the secrets replaced by
@@ -58,7 +65,10 @@ export type Redactor = (text: string) => string
 export interface Options {
   /** Keys and other secrets: each in its raw, URL-encoded and JSON-escaped forms. */
   readonly secrets?: Iterable<Redacted.Redacted<string> | string> | undefined
-  /** Base URLs whose user name, password, query (whole and each value) and fragment are secrets. */
+  /**
+   * Base URLs (absolute, or relative such as `/v1?token=…`) whose user info (whole, user name and password),
+   * query (whole, each value and each `name=value`) and fragment are secrets.
+   */
   readonly baseUrls?: Iterable<string | URL> | undefined
 }
 
@@ -146,3 +156,22 @@ export const combine: (...redactors: ReadonlyArray<Redactor>) => Redactor = inte
  * @category combinators
  */
 export const deep: <A>(value: A, redact: Redactor) => A = internal.deep
+
+/**
+ * A `MimoError` with every text field (message, body excerpt, request id, …)
+ * redacted, of the same class; the error itself when there was nothing to
+ * redact. It never throws.
+ *
+ * @example
+ * ```ts
+ * import { MimoError, Redaction } from "@effect-mimo/core"
+ *
+ * const redact = Redaction.make({ secrets: ["sk-abc123"] })
+ * Redaction.error(redact, new MimoError.AuthenticationFailed({ message: "bad key sk-abc123" })).message
+ * // "bad key <redacted>"
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const error: <E extends MimoError.MimoError>(redact: Redactor, error: E) => E = internal.error

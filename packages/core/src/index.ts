@@ -89,13 +89,6 @@ export * as MimoClient from "./MimoClient.js"
 export * as MimoTransport from "./MimoTransport.js"
 
 /**
- * Removing a client's own secrets (key, base-URL credentials) from text that came from a server.
- *
- * @since 0.1.0
- */
-export * as Scrub from "./Scrub.js"
-
-/**
  * MiMo errors rendered by any `@effect/platform` HTTP server: responses, a
  * middleware, SSE forwarding with error events and retry notices.
  *
@@ -104,8 +97,10 @@ export * as Scrub from "./Scrub.js"
 export * as ServerError from "./ServerError.js"
 
 /**
- * Scrubbing our own secrets (the key, the base URL's credentials and query)
- * out of text that came from a server.
+ * Scrubbing our own secrets (the key, the base URL's credentials, query and
+ * fragment) out of text that came from a server: strings, JSON values and
+ * `MimoError`s.
+ *
  * @since 0.2.0
  */
 export * as Redaction from "./Redaction.js"

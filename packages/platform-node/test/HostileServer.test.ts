@@ -7,7 +7,7 @@
  * `__proto__` keys; a server that echoes the key; a deadline against a hang.
  * Each is a typed error within a bound, nothing leaked, nothing hung.
  */
-import { ChatCompletion, MimoClient, MimoError, MimoTransport, Scrub } from "@effect-mimo/core"
+import { ChatCompletion, MimoClient, MimoError, MimoTransport, Redaction } from "@effect-mimo/core"
 import { NodeMimoClient } from "@effect-mimo/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Chunk, Context, Effect, Exit, Layer, LogLevel, Redacted, Ref, Schedule, Stream } from "effect"
@@ -400,13 +400,13 @@ for (const wire of wires) {
             "AuthenticationFailed",
             "InternalError"
           ])
-          expect(errors[0].message).toBe(`bad credential Bearer ${Scrub.placeholder}`)
+          expect(errors[0].message).toBe(`bad credential Bearer ${Redaction.placeholder}`)
           const everything = JSON.stringify([
             errors.map((e) => ({ ...e, message: e.message, string: String(e) })),
             (yield* Ref.get(lines)).map((l) => ({ ...l, message: String(l.message) })),
             spans.map((s) => [...s.attributes])
           ])
-          expect(everything).toContain(Scrub.placeholder)
+          expect(everything).toContain(Redaction.placeholder)
           expect(everything).not.toContain(key)
           expect(everything).not.toContain(key.slice(3, 20))
         }))

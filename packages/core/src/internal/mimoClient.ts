@@ -22,9 +22,9 @@ import type * as Client from "../MimoClient.js"
 import * as MimoError from "../MimoError.js"
 import * as MimoTransport from "../MimoTransport.js"
 import * as Model from "../Model.js"
+import type * as Redaction from "../Redaction.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as RetryQuota from "../RetryQuota.js" // retry-quota (issue 13)
-import type * as Scrub from "../Scrub.js"
 import * as ServerError from "../ServerError.js"
 import * as Validation from "../Validation.js"
 import * as Json from "./json.js"
@@ -32,7 +32,7 @@ import { defaultMaxBodySize, timeoutError } from "./mimoTransport.js"
 
 /** @internal */
 export { defaultMaxBodySize }
-import * as Scrubbing from "./scrub.js"
+import * as Redacting from "./redaction.js"
 import { excerpt, makeChunkReader } from "./sse.js"
 
 /** @internal */
@@ -119,7 +119,7 @@ const checkBaseUrl = (baseUrl: string): MimoError.ValidationError | undefined =>
   const invalid = (expected: string) =>
     new MimoError.ValidationError({
       field: "baseUrl",
-      value: excerpt(Scrubbing.make({ baseUrl })(baseUrl), 128),
+      value: excerpt(Redacting.make({ baseUrls: [baseUrl] })(baseUrl), 128),
       expected,
       message: `baseUrl: expected ${expected}`
     })
@@ -284,9 +284,9 @@ export const make = (
     const baseUrl = trimSlash(options.baseUrl ?? defaultBaseUrl)
     const profile = options.validation ?? Validation.profileFor(baseUrl)
     const apiKey = options.apiKey ?? Redacted.make("")
-    const scrubber: Scrub.Scrubber = Scrubbing.make({
+    const scrubber: Redaction.Redactor = Redacting.make({
       secrets: options.authHeader === "none" ? [] : [apiKey],
-      baseUrl
+      baseUrls: [baseUrl]
     })
     // Settings checked once; a bad one fails every call before anything is sent (0 attempts).
     const keyCheck: Either.Either<unknown, MimoError.ValidationError> = options.authHeader === "none"
@@ -443,7 +443,7 @@ export const make = (
 
     /** The error a call fails with: scrubbed of our secrets, with the attempts made and the client request id. */
     const finalize = (ctx: CallContext) => (error: MimoError.MimoError): MimoError.MimoError =>
-      Scrubbing.error(scrubber, error, { attempts: ctx.attempts, clientRequestId: ctx.requestId })
+      Redacting.error(scrubber, error, { attempts: ctx.attempts, clientRequestId: ctx.requestId })
 
     const onFinalFailure = (ctx: CallContext) => (error: MimoError.MimoError) =>
       Effect.logWithLevel(logLevel, "MiMo call failed").pipe(
@@ -457,7 +457,7 @@ export const make = (
       call: Client.CallOptions | undefined,
       attempt: Effect.Effect<A, MimoError.MimoError>
     ): Effect.Effect<A, MimoError.MimoError> => {
-      const scrubbed = Effect.mapError(attempt, (e) => Scrubbing.error(scrubber, e))
+      const scrubbed = Effect.mapError(attempt, (e) => Redacting.error(scrubber, e))
       const once = Effect.suspend(() => {
         ctx.attempts++
         return Effect.tracerWith((tracer) =>
@@ -701,7 +701,7 @@ export const make = (
 
         const failed = (error: MimoError.MimoError) => {
           finished = true
-          return Effect.fail(Option.some(Scrubbing.error(scrubber, error)))
+          return Effect.fail(Option.some(Redacting.error(scrubber, error)))
         }
         const timedOut = (now: number): MimoError.TransportError => {
           if (first) {

@@ -1,5 +1,8 @@
+import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as MimoError from "../MimoError.js"
 import type * as Redaction from "../Redaction.js"
 
 /** @internal */
@@ -10,7 +13,7 @@ const minSecretLength = 4
 
 const forms = (secret: string): ReadonlyArray<string> => {
   const out = new Set<string>([secret])
-  // as a server may echo it: URL-encoded, JSON-escaped, base64 (a Basic header)
+  // as a server may echo it: URL-encoded, JSON-escaped
   try {
     out.add(encodeURIComponent(secret))
   } catch {
@@ -20,23 +23,28 @@ const forms = (secret: string): ReadonlyArray<string> => {
   return [...out].filter((s) => s.length >= minSecretLength)
 }
 
+const decoded = (part: string): ReadonlyArray<string> => {
+  try {
+    return [part, decodeURIComponent(part)]
+  } catch {
+    // not percent-encoded
+    return [part]
+  }
+}
+
 const urlNeedles = (baseUrl: string | URL): ReadonlyArray<string> => {
   let url: URL
   try {
-    url = baseUrl instanceof URL ? baseUrl : new URL(baseUrl)
+    // a relative base URL (`/v1?token=…`, as a browser client has) is read against a placeholder origin
+    url = baseUrl instanceof URL ? baseUrl : new URL(baseUrl, "http://relative.invalid")
   } catch {
     return []
   }
   const out: Array<string> = []
-  for (const part of [url.username, url.password]) {
-    if (part !== "") {
-      out.push(part)
-      try {
-        out.push(decodeURIComponent(part))
-      } catch {
-        // not percent-encoded
-      }
-    }
+  if (url.username !== "" || url.password !== "") {
+    // the user info whole, so that two short parts (`a:b@`) still go
+    out.push(`${url.username}:${url.password}@`)
+    for (const part of [url.username, url.password]) if (part !== "") out.push(...decoded(part))
   }
   if (url.search !== "") {
     out.push(url.search.slice(1))
@@ -104,4 +112,46 @@ const walk = (u: unknown, redact: Redaction.Redactor, depth: number): unknown =>
     })
   }
   return out
+}
+
+const encodeError = Schema.encodeSync(MimoError.MimoError)
+const decodeError = Schema.decodeUnknownEither(MimoError.MimoError)
+
+/** @internal */
+export const error = <E extends MimoError.MimoError>(
+  redact: Redaction.Redactor,
+  e: E,
+  extra?: { readonly attempts: number; readonly clientRequestId: string | undefined }
+): E => {
+  // `base`: the error as it is (with the attempts and client request id when given); `encoded`: scrubbed
+  const base: Record<string, unknown> = { ...encodeError(e) }
+  if (extra !== undefined) {
+    base.attempts = extra.attempts
+    if (extra.clientRequestId !== undefined) base.clientRequestId = extra.clientRequestId
+  }
+  const encoded: Record<string, unknown> = { ...base }
+  const scrubbed: Array<string> = []
+  if (redact !== none) {
+    for (const key in encoded) {
+      const value = encoded[key]
+      if (key === "_tag" || typeof value !== "string") continue
+      const clean = redact(value)
+      if (clean !== value) {
+        encoded[key] = clean
+        scrubbed.push(key)
+      }
+    }
+  }
+  if (extra === undefined && scrubbed.length === 0) return e
+  let result = decodeError(encoded)
+  if (Either.isLeft(result)) {
+    // A secret inside one of our own constants (a `reason` literal such as "Timeout"): that field is no
+    // server text and keeps its value; every other field stays scrubbed. Never a defect.
+    for (const key of scrubbed) {
+      if (Either.isLeft(decodeError({ ...base, [key]: encoded[key] }))) encoded[key] = base[key]
+    }
+    result = decodeError(encoded)
+  }
+  // The same class as `e` (the tag is kept), so the same type.
+  return Either.isRight(result) && result.right._tag === e._tag ? result.right as E : e
 }
