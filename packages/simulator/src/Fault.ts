@@ -239,12 +239,8 @@ export const Ok = Schema.TaggedStruct("Ok", {})
  * its JSON; without it, arguments are generated from the tool's `parameters`
  * in the request.
  *
- * @example
- * ```ts
- * import { Fault } from "@effect-mimo/simulator"
- *
- * Fault.ToolCalls.make({ calls: [{ name: "clock" }, { name: "add", arguments: { a: 1, b: 2 } }] })
- * ```
+ * Its constructor in use is the value `Fault.toolCalls`, whose example shows it
+ * (docgen names example files by export, and `ToolCalls`/`toolCalls` differ only in case).
  *
  * @since 0.1.0
  * @category schemas
@@ -260,12 +256,8 @@ export const ToolCalls = Schema.TaggedStruct("ToolCalls", {
  * A directive: answer with a call of the named tool (default: the first
  * function tool of the request) whose `arguments` are not valid JSON.
  *
- * @example
- * ```ts
- * import { Fault } from "@effect-mimo/simulator"
- *
- * Fault.MalformedToolArguments.make({ name: "clock" })
- * ```
+ * Its constructor in use is the value `Fault.malformedToolArguments`, whose example shows it
+ * (docgen names example files by export, and `MalformedToolArguments`/`malformedToolArguments` differ only in case).
  *
  * @since 0.1.0
  * @category schemas
@@ -279,12 +271,8 @@ export const MalformedToolArguments = Schema.TaggedStruct("MalformedToolArgument
  * the JSON Schema in the request (a required property left out, or one of the
  * wrong type).
  *
- * @example
- * ```ts
- * import { Fault } from "@effect-mimo/simulator"
- *
- * const script = [Fault.nonConformingJson]
- * ```
+ * Its constructor in use is the value `Fault.nonConformingJson`, whose example shows it
+ * (docgen names example files by export, and `NonConformingJson`/`nonConformingJson` differ only in case).
  *
  * @since 0.1.0
  * @category schemas
