@@ -26,6 +26,7 @@ import type * as Redaction from "../Redaction.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as ServerError from "../ServerError.js"
 import * as Validation from "../Validation.js"
+import { isTextChunk } from "./chunkGuard.js"
 import * as Json from "./json.js"
 import { defaultMaxBodySize, timeoutError } from "./mimoTransport.js"
 
@@ -86,6 +87,12 @@ const safely = <A>(
 
 const decodeResponse = safely(ChatCompletion.decodeResponseFast)
 const decodeChunk = safely(ChatCompletion.decodeChunkFast)
+/**
+ * The common stream chunk, accepted as it is: what `decodeChunk` returns unchanged for it (the same guard comes
+ * first in `ChatCompletion.decodeChunkFast`), without its two `Either`s. A text too long to rule out deep
+ * nesting goes to `decodeChunk`, whose depth check comes first.
+ */
+const isPlainChunk = (u: unknown, size: number): u is ChatCompletion.Chunk => !Json.mayBeTooDeep(size) && isTextChunk(u)
 const decodeModelsEither = ParseResult.decodeUnknownEither(Model.ModelList, { onExcessProperty: "preserve" })
 const decodeModels = (u: unknown, size: number): Either.Either<Model.ModelList, string> =>
   Json.mayBeTooDeep(size) && Json.tooDeep(u)
@@ -665,6 +672,7 @@ export const make = (
         const requestId = requestIdFrom(response.headers)
         const reader = makeChunkReader<ChatCompletion.Chunk>({
           decode: decodeChunk,
+          guard: isPlainChunk,
           chunkError: (u) => ErrorResponse.decodeChunkError(u, requestId),
           text: chunkText,
           finished: chunkFinished,
