@@ -167,7 +167,11 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
   let events = 0
   let chunks = 0
   let finished = false
-  let received = ""
+  /**
+   * The text of the chunks so far, as the pieces themselves (joined when asked, on a failure): a string
+   * concatenated per chunk would allocate a rope node per chunk, kept for the whole stream.
+   */
+  const texts: Array<string> = []
   const requestId = options.requestId !== undefined ? { requestId: options.requestId } : {}
   const guard = options.guard
   const framer = makeFramer(
@@ -226,7 +230,7 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
       }
       chunks++
       const text = options.text(chunk)
-      if (text !== "") received += text
+      if (text !== "") texts.push(text)
       if (!finished && options.finished(chunk)) finished = true
       out.push(chunk)
     }
@@ -286,7 +290,8 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
       return chunks
     },
     get received() {
-      return received
+      if (texts.length > 1) texts.splice(0, texts.length, texts.join(""))
+      return texts.length === 0 ? "" : texts[0]!
     }
   }
 }
