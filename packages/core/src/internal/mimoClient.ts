@@ -1,5 +1,5 @@
 import type * as Headers from "@effect/platform/Headers"
-import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -27,6 +27,7 @@ import * as RetryPolicy from "../RetryPolicy.js"
 import * as RetryQuota from "../RetryQuota.js" // retry-quota (issue 13)
 import * as ServerError from "../ServerError.js"
 import * as Validation from "../Validation.js"
+import { isTextChunk } from "./chunkGuard.js"
 import * as Json from "./json.js"
 import { defaultMaxBodySize, timeoutError } from "./mimoTransport.js"
 
@@ -87,6 +88,12 @@ const safely = <A>(
 
 const decodeResponse = safely(ChatCompletion.decodeResponseFast)
 const decodeChunk = safely(ChatCompletion.decodeChunkFast)
+/**
+ * The common stream chunk, accepted as it is: what `decodeChunk` returns unchanged for it (the same guard comes
+ * first in `ChatCompletion.decodeChunkFast`), without its two `Either`s. A text too long to rule out deep
+ * nesting goes to `decodeChunk`, whose depth check comes first.
+ */
+const isPlainChunk = (u: unknown, size: number): u is ChatCompletion.Chunk => !Json.mayBeTooDeep(size) && isTextChunk(u)
 const decodeModelsEither = ParseResult.decodeUnknownEither(Model.ModelList, { onExcessProperty: "preserve" })
 const decodeModels = (u: unknown, size: number): Either.Either<Model.ModelList, string> =>
   Json.mayBeTooDeep(size) && Json.tooDeep(u)
@@ -247,14 +254,26 @@ const observed = (
 
 const isOk = (status: number) => status >= 200 && status < 300
 
-/** What a stream attempt hands on: the first chunks, the pull of the rest, and the connection's scope. */
+/** A batch of chunks handed to the consumer (one network read's worth). */
+type Batch = Chunk.Chunk<ChatCompletion.Chunk>
+
+/** What a stream attempt hands on: the first chunks and the pull of the rest. */
 interface Opened {
-  readonly first: Chunk.Chunk<ChatCompletion.Chunk>
-  readonly pull: Effect.Effect<Chunk.Chunk<ChatCompletion.Chunk>, Option.Option<MimoError.MimoError>>
-  readonly ended: boolean
-  readonly scope: Scope.CloseableScope
+  /** The first non-empty batch, or `undefined` when the stream ended without a chunk. */
+  readonly first: Batch | undefined
+  /** The next non-empty batch, or `undefined` at the end of the stream. */
+  readonly pull: Effect.Effect<Batch | undefined, MimoError.MimoError>
   /** Whether the stream ended as it should (`[DONE]`, or the end of the body): only then is its connection drained. */
   readonly complete: () => boolean
+}
+
+/**
+ * One run of a stream: the scope of its current attempt's connection (closed when the run ends) and whether the
+ * stream ended as it should. Per run, so that each run of the same `Stream` value owns its own connection.
+ */
+interface StreamRun {
+  scope: Scope.CloseableScope | undefined
+  opened: Opened | undefined
 }
 
 /** The `content` text a chunk adds (every choice), kept so that a stream failing later says what it delivered. */
@@ -572,14 +591,17 @@ export const make = (
       // the attempt's time limit (each read waits only what is left of it: native timers in a lean transport).
       // The attempt's scope owns the connection; on failure it is closed (the request released) before the
       // policy decides on another attempt.
-      const open = (body: string): Effect.Effect<Opened, MimoError.MimoError> =>
+      // The run keeps the attempt's scope from the moment it exists: a run interrupted just as an attempt succeeds
+      // still closes its connection.
+      const open = (body: string, run: StreamRun): Effect.Effect<Opened, MimoError.MimoError> =>
         Effect.clockWith((clock) => {
           const startedAt = clock.unsafeCurrentTimeMillis()
           const limit = attemptLimit(ctx, timeout, startedAt)
           if (limit === undefined) return Effect.fail(deadlineError(ctx))
           const attemptEnd = startedAt + limit
-          return Effect.flatMap(Scope.make(), (scope) =>
-            transport.open(
+          return Effect.flatMap(Scope.make(), (scope) => {
+            run.scope = scope
+            return transport.open(
               buildRequest("POST", chatUrl, streamHeaders, body, ctx, call?.headers, Duration.millis(limit))
             ).pipe(
               Scope.extend(scope),
@@ -602,10 +624,11 @@ export const make = (
                 if (contentType !== "" && contentType !== "text/event-stream") {
                   return notEventStream(response, contentType, attemptEnd, clock)
                 }
-                return firstChunks(response, attemptEnd, limit, clock, scope)
+                return firstChunks(response, attemptEnd, limit, clock)
               }),
               Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))
-            ))
+            )
+          })
         })
 
       /** A 2xx answer to a stream that is not SSE: the error envelope it holds, or a `ResponseDecodeError`. */
@@ -662,12 +685,12 @@ export const make = (
         response: MimoTransport.StreamResponse,
         attemptEnd: number,
         limitMs: number,
-        clock: Clock.Clock,
-        scope: Scope.CloseableScope
+        clock: Clock.Clock
       ): Effect.Effect<Opened, MimoError.MimoError> => {
         const requestId = requestIdFrom(response.headers)
         const reader = makeChunkReader<ChatCompletion.Chunk>({
           decode: decodeChunk,
+          guard: isPlainChunk,
           chunkError: (u) => ErrorResponse.decodeChunkError(u, requestId),
           text: chunkText,
           finished: chunkFinished,
@@ -698,10 +721,11 @@ export const make = (
         let pending: MimoError.MimoError | undefined = undefined
         const callEnd = ctx.deadlineAt ?? Infinity
         const complete = () => finished && pending === undefined
+        const end = Effect.succeed(undefined)
 
         const failed = (error: MimoError.MimoError) => {
           finished = true
-          return Effect.fail(Option.some(Redacting.error(scrubber, error)))
+          return Effect.fail(Redacting.error(scrubber, error))
         }
         const timedOut = (now: number): MimoError.TransportError => {
           if (first) {
@@ -731,14 +755,14 @@ export const make = (
             ...(requestId !== undefined ? { requestId } : {})
           })
 
-        const pull: Effect.Effect<Chunk.Chunk<ChatCompletion.Chunk>, Option.Option<MimoError.MimoError>> = Effect
+        const pull: Effect.Effect<Batch | undefined, MimoError.MimoError> = Effect
           .suspend(() => {
             if (pending !== undefined) {
               const error = pending
               pending = undefined
               return failed(error)
             }
-            if (finished) return Effect.fail(Option.none())
+            if (finished) return end
             const now = clock.unsafeCurrentTimeMillis()
             if (emitted) {
               // The time the consumer spent on what it got is not the server's silence.
@@ -777,7 +801,7 @@ export const make = (
                 const emit = out.length > 0
                   ? Effect.succeed(Chunk.unsafeFromArray(out))
                   : finished
-                  ? Effect.fail(Option.none())
+                  ? end
                   : pull
                 return notices.length === 0 ? emit : Effect.zipRight(runNotices, emit)
               }
@@ -785,53 +809,68 @@ export const make = (
           })
 
         // Pull until the first non-empty batch, or the end of the stream.
-        const untilFirst: Effect.Effect<Opened, MimoError.MimoError> = Effect.matchEffect(pull, {
-          onFailure: (e) =>
-            Option.isNone(e)
-              ? Effect.succeed<Opened>({ first: Chunk.empty(), pull, ended: true, scope, complete })
-              : Effect.fail(e.value),
-          onSuccess: (chunk) =>
-            Chunk.isEmpty(chunk)
-              ? untilFirst
-              : Effect.succeed<Opened>({
-                first: chunk,
-                pull,
-                ended: finished && pending === undefined,
-                scope,
-                complete
-              })
-        })
-        return untilFirst
+        return Effect.map(pull, (first): Opened => ({ first, pull, complete }))
       }
 
-      return Stream.unwrapScoped(
-        Effect.gen(function*() {
-          if (settingsError !== undefined) return yield* settingsError
-          const valid = yield* Validation.validateChatRequest(request, profile)
-          const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
-          const opened = yield* run(ctx, call, Effect.suspend(() => open(body)))
-          // A stream read to its end lets the transport keep the connection (it may drain the rest briefly);
-          // one stopped early, failed or interrupted has its request aborted.
-          yield* Effect.addFinalizer((exit) =>
-            Scope.close(opened.scope, Exit.isSuccess(exit) && opened.complete() ? exit : Exit.interrupt(FiberId.none))
+      // The stream is one channel over the pull, with no `Stream` layer per step (each one costs every batch a
+      // step of its own, and every run a scope and fibers: apps/bench/analysis.md): the request (validated, then
+      // opened under the retry policy up to its first chunk), then each batch as it is read. Its finalizer closes
+      // the connection's scope: a stream read to its end lets the transport keep the connection (it may drain the
+      // rest briefly); one stopped early, failed or interrupted has its request aborted. Every failure is the
+      // call's final one: finalized (scrubbed, attempts, request id) and logged once, here.
+      const failFinal = (error: MimoError.MimoError): Effect.Effect<never, MimoError.MimoError> => {
+        const final = finalize(ctx)(error)
+        return Effect.zipRight(onFinalFailure(ctx)(final), Effect.fail(final))
+      }
+      const channel: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel.suspend(
+        () => {
+          const state: StreamRun = { scope: undefined, opened: undefined }
+          const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
+            if (settingsError !== undefined) return Effect.fail(settingsError)
+            return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
+              const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
+              return run(ctx, call, Effect.suspend(() => open(body, state)))
+            })
+          }).pipe(Effect.catchAll(failFinal))
+          const emit = (
+            pull: Effect.Effect<Batch | undefined, MimoError.MimoError>
+          ): Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> => {
+            const loop: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel
+              .flatMap(
+                Channel.fromEffect(pull),
+                (batch) => batch === undefined ? Channel.void : Channel.flatMap(Channel.write(batch), () => loop)
+              )
+            return loop
+          }
+          return Channel.ensuringWith(
+            Channel.flatMap(Channel.fromEffect(start), (opened) => {
+              state.opened = opened
+              const rest = emit(Effect.catchAll(opened.pull, failFinal))
+              return opened.first === undefined ? rest : Channel.flatMap(Channel.write(opened.first), () => rest)
+            }),
+            (exit) =>
+              state.scope === undefined ? Effect.void : Scope.close(
+                state.scope,
+                Exit.isSuccess(exit) && state.opened !== undefined && state.opened.complete()
+                  ? exit
+                  : Exit.interrupt(FiberId.none)
+              )
           )
-          const rest: Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> = opened.ended
-            ? Stream.empty
-            : Stream.repeatEffectChunkOption(opened.pull)
-          return Stream.concat(Stream.fromChunk(opened.first), rest)
-        })
-      ).pipe(
-        Stream.mapError(finalize(ctx)),
-        Stream.tapErrorCause((cause) => Cause.isFailType(cause) ? onFinalFailure(ctx)(cause.error) : Effect.void),
-        (chunks) =>
-          Stream.unwrap(Effect.tracerWith((tracer) =>
-            Effect.succeed(
-              tracer === nativeTracer
-                ? chunks
-                : Stream.withSpan(chunks, "MimoClient.stream", spanOptions({ "mimo.model": request.model }))
-            )
-          ))
+        }
       )
+      return Stream.fromChannel(Channel.unwrap(Effect.tracerWith((tracer) =>
+        Effect.succeed(
+          tracer === nativeTracer
+            ? channel
+            : Stream.toChannel(
+              Stream.withSpan(
+                Stream.fromChannel(channel),
+                "MimoClient.stream",
+                spanOptions({ "mimo.model": request.model })
+              )
+            )
+        )
+      )))
     }
 
     // Speech is validated on the caller's own fields (`voice`, `instructions`, `text`, ...) and built once by
