@@ -109,4 +109,51 @@ describe("AdaptiveRate", () => {
     }
     expect(rate.rate(100)).toBe(10)
   })
+
+  it("a probe above the measured rate ends on 429s at half the dense ratio: back to it, no pause, growing again", () => {
+    const rate = AdaptiveRate.make(cubic, 200)
+    traffic(rate, 0, 1000, 200, 150)
+    // Cut at 620 ms to target 50; growth from 1310 ms (the pause's end); K = cbrt(12.5) s back to 50.
+    const k = Math.cbrt(12.5)
+    const plateau = 1310 + k * 1000
+    // 3 s past the plateau (a whole ms, so that the window's 100 ms buckets are plain).
+    const probing = Math.round(plateau + 3000)
+    const at3 = 50 + 0.4 * Math.pow((probing - plateau) / 1000, 3)
+    expect(at3).toBeCloseTo(60.8, 1)
+    // 60 answers in the window before `probing`, 5 of them 429s (8 %, under half the dense ratio): the probe goes on.
+    const before = traffic(rate, probing - 900, 900, 60, 5)
+    expect(before.every((d) => !d)).toBe(true)
+    expect(rate.rate(probing)).toBeCloseTo(at3, 6)
+    // One more 429: 6 of 61 (9.8 %) — still on; the next: 7 of 62 (11.3 % ≥ 10 %) ends the probe.
+    rate.sent(probing)
+    expect(rate.answered(probing, true, probing + 1000)).toBe(false)
+    expect(rate.rate(probing)).toBeCloseTo(at3, 6)
+    rate.sent(probing)
+    expect(rate.answered(probing, true, probing + 1000)).toBe(false)
+    // Back to the measured 50 at once (not 0.9 × 50: no cut, no pause), then CUBIC's plateau again.
+    expect(rate.rate(probing)).toBeCloseTo(50, 6)
+    expect(rate.rate(probing + 1000)).toBeCloseTo(50.4, 6)
+    expect(rate.rate(probing + 2000)).toBeCloseTo(53.2, 6)
+    // A further 429 just above it only restarts the plateau there: never below the measured rate (a cut's business).
+    rate.sent(probing + 1)
+    rate.answered(probing + 1, true, probing + 1001)
+    expect(rate.rate(probing + 1)).toBeCloseTo(50, 6)
+    expect(rate.rate(probing + 1001)).toBeCloseTo(50.4, 6)
+  })
+
+  it("stray 429s while probing (5 %) leave the probe alone; before any cut there is no probe", () => {
+    const rate = AdaptiveRate.make(cubic, 200)
+    traffic(rate, 0, 1000, 200, 150)
+    const from = 1310 + Math.cbrt(12.5) * 1000 + 1000
+    for (let i = 0; i < 200; i++) {
+      const at = from + i * 20
+      rate.sent(at)
+      rate.answered(at, i % 20 === 19, at + 1000)
+    }
+    const t = (from + 4000 - 1310) / 1000 - Math.cbrt(12.5)
+    expect(rate.rate(from + 4000)).toBeCloseTo(Math.min(200, 50 + 0.4 * t ** 3), 6)
+    const fresh = AdaptiveRate.make(cubic, 50)
+    traffic(fresh, 0, 1000, 50, 8)
+    expect(fresh.rate(1000)).toBe(50)
+  })
 })

@@ -13,6 +13,11 @@
  *   and never above it. The rate then grows back in time, from the end of
  *   the pause: CUBIC (the AWS SDKs' adaptive mode: back to the accepted rate
  *   in K s, then slowly above it) or AIMD (linearly).
+ * - Growth above the rate the last cut measured is a **probe**. A probe ends
+ *   when 429s come back while above it at half the dense ratio or more (the
+ *   limit is where it was): the rate drops back to that measured rate, without
+ *   a pause, and grows again from there (CUBIC's plateau). Stray 429s (5 %) do
+ *   not end a probe; before any cut there is no probe.
  *
  * @internal
  */
@@ -85,6 +90,14 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
     )
   }
 
+  /** A probe above `target` met 429s: back to `target`, growing again from the plateau. */
+  const endProbe = (now: number): void => {
+    const plateau = config.algorithm === "cubic"
+      ? k
+      : ((1 - config.beta) * target) / (config.increase * maxRate)
+    growFrom = now - plateau * 1000
+  }
+
   const doCut = (now: number, from: number): boolean => {
     if (config.algorithm === "off" || now - lastCut < config.window) return false
     // This process's counts stand for the whole fleet that shares the limit: divided by its share of it.
@@ -111,6 +124,10 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
       const { bad, total } = answers.totals(now)
       const dense = total >= config.minSamples && bad >= config.minThrottled && bad >= config.denseRatio * total
       if (dense) doCut(now, from)
+      else if (
+        cutOnce && config.algorithm !== "off" && now >= growFrom && rate(now) > target &&
+        total >= config.minSamples && bad >= (config.denseRatio / 2) * total
+      ) endProbe(now)
       return dense
     },
     cut: doCut,
