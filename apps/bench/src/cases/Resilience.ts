@@ -220,8 +220,8 @@ const realLimit = async (ctx: { readonly quick: boolean }, factor: number): Prom
           received429: stats.byStatus["429"] ?? 0,
           serverRequests: stats.requests,
           extra: {
-            "429s in the first 2 s": throttledAt.filter((x) => x < 2000).length,
-            "429s after": throttledAt.filter((x) => x >= 2000).length
+            "429s in the first 1 s": throttledAt.filter((x) => x < 1000).length,
+            "429s after": throttledAt.filter((x) => x >= 1000).length
           }
         }
       }))

@@ -445,7 +445,8 @@ export const make = (
         const dense = s.adaptive.answered(now, true, until)
         const pauseAll = dense || wait >= pauseAllFrom
         const rate = s.adaptive.rate(now)
-        const cut = rate < before
+        // Only a dense window's cut empties the bucket (the server's is empty); a soft cut only lowers the rate.
+        const cut = dense && rate < before
         const extend = pauseAll && until > s.knownPause
         if (extend) {
           s.knownPause = until
