@@ -2,8 +2,8 @@ import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Logger, LogLevel, Metric, TestClock } from "effect"
 import * as Buckets from "../src/internal/buckets.js"
-import { resolveLimits } from "../src/internal/limits.js"
 import { layerStoreMemory, memoryPauses, Store } from "../src/internal/limiterStore.js"
+import { resolveLimits } from "../src/internal/limits.js"
 
 const model: Buckets.Model = {
   keys: { requests: "t:requests", tokens: "t:tokens" },
