@@ -52,7 +52,7 @@ describe("Buckets", () => {
     Effect.gen(function*() {
       const failing = {
         buckets: {
-          consume: () => Effect.fail(new RateLimiter.RateLimiterError({ reason: "StoreError", message: "down" }))
+          consume: () => Effect.fail(new RateLimiter.RateLimitStoreError({ message: "down" }))
         },
         ...memoryPauses()
       } as unknown as Parameters<typeof Buckets.make>[0]
