@@ -252,8 +252,10 @@ describe("RateLimit", () => {
         600,
         "2 minutes"
       )
-      // (Every call ends; under this clock, where 100 answers land in the same millisecond, 12 of the first wave's
-      // calls run out of attempts — the same before the soft cut; over real sockets the bench row has 0 failures.)
+      // Every call ends. (Under this clock, where 100 answers land in the same millisecond, 12 calls run out of
+      // their 5 attempts on 429s — refused again each time their Retry-After ends while the server's bucket is
+      // still empty; the same on the commit before the soft cut. Over real sockets the bench row has 0 failures.
+      // Open: a 429 under the limiter should not spend the call's attempts.)
       expect(exits).toHaveLength(600)
       const paused = events.filter((e) => e.pausedAll)
       const later = events.filter((e) => e.at >= 2000)
