@@ -27,7 +27,11 @@
  *    the end of the pause: CUBIC by default (the AWS SDKs' adaptive mode,
  *    scale 0.4: back to the accepted rate in K s, then slowly above it), or
  *    AIMD (linear). Growth is in time, not per success, so processes that
- *    share a store recover together. The design, what it borrows from AWS,
+ *    share a store recover together. After a first dense window, a window
+ *    with half the dense ratio of 429s or more (still above the limit: the
+ *    first cut's window may have held the server's burst) **soft-cuts**: the
+ *    rate drops to what the server accepted over it, at once, with no pause;
+ *    stray 429s stay under that ratio. The design, what it borrows from AWS,
  *    Google's client-side throttling, Envoy and Finagle, and the measurements
  *    are in the package README and BENCHMARKS.md.
  *

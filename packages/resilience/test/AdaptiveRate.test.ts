@@ -109,4 +109,65 @@ describe("AdaptiveRate", () => {
     }
     expect(rate.rate(100)).toBe(10)
   })
+
+  it("after a cut, sustained 429s under the dense ratio (≥ half of it) soft-cut to the accepted rate: no pause", () => {
+    const rate = AdaptiveRate.make(cubic, 200)
+    traffic(rate, 0, 1000, 200, 150)
+    // Cut at 620 ms to target 50; growth from 1310 ms (the pause's end); K = cbrt(12.5) s back to 50.
+    const k = Math.cbrt(12.5)
+    const plateau = 1310 + k * 1000
+    // 3 s past the plateau (a whole ms, so that the window's 100 ms buckets are plain): probing above 50.
+    const probing = Math.round(plateau + 3000)
+    const at3 = 50 + 0.4 * Math.pow((probing - plateau) / 1000, 3)
+    expect(at3).toBeCloseTo(60.8, 1)
+    // 60 answers in the window before `probing`, 5 of them 429s (8 %, under half the dense ratio): no change.
+    const before = traffic(rate, probing - 900, 900, 60, 5)
+    expect(before.every((d) => !d)).toBe(true)
+    expect(rate.rate(probing)).toBeCloseTo(at3, 6)
+    // One more 429: 6 of 61 (9.8 %), still nothing; the next: 7 of 62 (11.3 % ≥ 10 %) soft-cuts.
+    rate.sent(probing)
+    expect(rate.answered(probing, true, probing + 1000)).toBe(false)
+    expect(rate.rate(probing)).toBeCloseTo(at3, 6)
+    rate.sent(probing)
+    expect(rate.answered(probing, true, probing + 1000)).toBe(false)
+    // Down to what the server accepted over the window, 55 (62 − 7) req/s, at once (no beta, no pause); then
+    // CUBIC's plateau there: +0.4 one second later, +3.2 two seconds later.
+    expect(rate.rate(probing)).toBeCloseTo(55, 6)
+    expect(rate.rate(probing + 1000)).toBeCloseTo(55.4, 6)
+    expect(rate.rate(probing + 2000)).toBeCloseTo(58.2, 6)
+    // Once per window: more 429s within the next second change nothing.
+    rate.sent(probing + 500)
+    rate.answered(probing + 500, true, probing + 1500)
+    expect(rate.rate(probing + 1000)).toBeCloseTo(55.4, 6)
+  })
+
+  it("a first cut measured too high (its window held the server's burst) is corrected by the next window", () => {
+    const rate = AdaptiveRate.make(cubic, 200)
+    // The server let a burst of 56 through in the first window: the cut aims at 56 (and starts at 50.4).
+    traffic(rate, 0, 1000, 200, 144)
+    const k = Math.cbrt((56 * 0.1) / 0.4)
+    const plateau = Math.ceil(1000 + 310 + k * 1000)
+    expect(rate.rate(plateau + 100)).toBeCloseTo(56, 1)
+    // At 56 req/s against a real limit of 50: 6 429s a second (10.7 %), never dense; the first such window
+    // soft-cuts to the 50 it accepted.
+    const at = plateau + 1000
+    traffic(rate, at, 900, 56, 6)
+    expect(rate.rate(at + 900)).toBeCloseTo(50, 4)
+  })
+
+  it("stray 429s while probing (5 %) leave the probe alone; before any cut there is no probe", () => {
+    const rate = AdaptiveRate.make(cubic, 200)
+    traffic(rate, 0, 1000, 200, 150)
+    const from = 1310 + Math.cbrt(12.5) * 1000 + 1000
+    for (let i = 0; i < 200; i++) {
+      const at = from + i * 20
+      rate.sent(at)
+      rate.answered(at, i % 20 === 19, at + 1000)
+    }
+    const t = (from + 4000 - 1310) / 1000 - Math.cbrt(12.5)
+    expect(rate.rate(from + 4000)).toBeCloseTo(Math.min(200, 50 + 0.4 * t ** 3), 6)
+    const fresh = AdaptiveRate.make(cubic, 50)
+    traffic(fresh, 0, 1000, 50, 8)
+    expect(fresh.rate(1000)).toBe(50)
+  })
 })

@@ -2,7 +2,7 @@ import { MimoClient, MimoError, RetryPolicy } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, Metric, Schedule, TestClock } from "effect"
 import { RateLimit } from "../src/index.js"
-import { fakeServer, hello, ok, tooMany, unavailable } from "./limiterSupport.js"
+import { bucketServer, fakeServer, hello, ok, tooMany, unavailable } from "./limiterSupport.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
@@ -234,6 +234,40 @@ describe("RateLimit", () => {
       const attempts = server.sent.length
       expect(attempts).toBe(211)
       expect(last).toBeLessThanOrEqual(((attempts - 20) / 20) * 1000 + 2000)
+    }))
+
+  it.effect("told 4 × a real limit: one dense cut, then soft cuts (no pause) hold the rate at what the server accepts", () =>
+    Effect.gen(function*() {
+      // The server: 50 req/s, burst 50, 10 ms per answer. The limiter: told 200/s, burst 200, 100 at once.
+      const server = bucketServer(50, 50, "10 millis")
+      const events: Array<RateLimit.ThrottledEvent & { readonly at: number }> = []
+      const exits = yield* load(
+        RateLimit.layer({
+          requestsPerSecond: 200,
+          burst: 200,
+          concurrency: 100,
+          onThrottled: (e) =>
+            Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (at) => void events.push({ ...e, at }))
+        }).pipe(Layer.provide(server.layer({ retry: RetryPolicy.make({ jitter: "none" }) }))),
+        600,
+        "2 minutes"
+      )
+      // Every call ends. (Under this clock, where 100 answers land in the same millisecond, 12 calls run out of
+      // their 5 attempts on 429s — refused again each time their Retry-After ends while the server's bucket is
+      // still empty; the same on the commit before the soft cut. Over real sockets the bench row has 0 failures.
+      // Open: a 429 under the limiter should not spend the call's attempts.)
+      expect(exits).toHaveLength(600)
+      const paused = events.filter((e) => e.pausedAll)
+      const later = events.filter((e) => e.at >= 2000)
+      // The first wave's 429s pause the queue (dense); later ones never do.
+      expect(paused.length).toBeGreaterThan(0)
+      expect(paused.every((e) => e.at < 1000)).toBe(true)
+      expect(later.every((e) => !e.pausedAll)).toBe(true)
+      // CUBIC probes above the 50 the server accepts; 429s at ≥ 10 % of a window soft-cut to what it accepted
+      // (63.8 → 53 at 6.67 s, 56.1 → 49 at 8.69 s), with no pause: 14 429s after the first 2 s in all.
+      const soft = later.filter((e, i) => i > 0 && e.allowedRate < later[i - 1]!.allowedRate - 1)
+      expect(soft.map((e) => [Math.round(e.at / 10) * 10, Math.round(e.allowedRate)])).toEqual([[6670, 53], [8690, 49]])
+      expect(later).toHaveLength(14)
     }))
 
   it.effect("takes each request's token estimate and reconciles it with usage", () =>

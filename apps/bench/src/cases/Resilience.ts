@@ -190,13 +190,20 @@ const realLimit = async (ctx: { readonly quick: boolean }, factor: number): Prom
       quiet(Effect.gen(function*() {
         const t = tally()
         const told = p.rps * factor
+        let start = now()
+        const throttledAt: Array<number> = []
         const mimo = yield* build(
-          RateLimit.layer({ requestsPerSecond: told, burst: told, concurrency: p.concurrency }),
+          RateLimit.layer({
+            requestsPerSecond: told,
+            burst: told,
+            concurrency: p.concurrency,
+            onThrottled: () => Effect.sync(() => void throttledAt.push(now() - start))
+          }),
           server.url,
           yield* Effect.scope
         )
         yield* Effect.promise(() => fetch(`${server.url}/models`, { headers: { authorization: "Bearer sk-x" } }))
-        const start = now()
+        start = now()
         yield* closedLoop(mimo, p.requests, p.concurrency, t)
         const wall = (now() - start) / 1000
         const stats = yield* Effect.promise(() => Runner.simStats(server))
@@ -211,7 +218,11 @@ const realLimit = async (ctx: { readonly quick: boolean }, factor: number): Prom
           wallSeconds: round(wall, 2),
           wallRatio: round(wall / floor, 2),
           received429: stats.byStatus["429"] ?? 0,
-          serverRequests: stats.requests
+          serverRequests: stats.requests,
+          extra: {
+            "429s in the first 1 s": throttledAt.filter((x) => x < 1000).length,
+            "429s after": throttledAt.filter((x) => x >= 1000).length
+          }
         }
       }))
   )
@@ -504,7 +515,11 @@ export const resilience = async (ctx: {
   readonly log: (line: string) => void
 }): Promise<Results.CaseResult> => {
   const rows: Array<Row> = []
+  // `BENCH_RESILIENCE_ROWS=told,real` runs only the rows whose step name contains one of the words (to measure
+  // one row alone); unset, every row.
+  const only = (process.env["BENCH_RESILIENCE_ROWS"] ?? "").split(",").map((w) => w.trim()).filter((w) => w !== "")
   const step = async (name: string, f: () => Promise<Row | ReadonlyArray<Row>>) => {
+    if (only.length > 0 && !only.some((w) => name.includes(w))) return
     ctx.log(`resilience: ${name}`)
     try {
       const r = await f()

@@ -13,6 +13,14 @@
  *   and never above it. The rate then grows back in time, from the end of
  *   the pause: CUBIC (the AWS SDKs' adaptive mode: back to the accepted rate
  *   in K s, then slowly above it) or AIMD (linearly).
+ * - After a first cut the limit is known to be real, and 429s that are not
+ *   dense but sustained (half the dense ratio or more over a window) mean the
+ *   rate is still above it: the first cut's measure can be too high (its window
+ *   held the server's initial burst), or growth probed above the limit. Then
+ *   a **soft cut**, under the same once per window rule: the rate drops to the
+ *   rate the server accepted over the window (no beta, no pause), and grows
+ *   again from CUBIC's plateau there. Stray 429s (5 %) stay under the half
+ *   ratio; before any cut there is no soft cut.
  *
  * @internal
  */
@@ -85,13 +93,33 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
     )
   }
 
-  const doCut = (now: number, from: number): boolean => {
-    if (config.algorithm === "off" || now - lastCut < config.window) return false
+  /** The rate the server accepted over the window ending at `now` (its non-429 answers per second). */
+  const acceptedRate = (now: number): number => {
     // This process's counts stand for the whole fleet that shares the limit: divided by its share of it.
     const seconds = (config.window / 1000) * Math.min(1, Math.max(1e-3, share()))
     const { bad, total } = answers.totals(now)
+    return (total - bad) / seconds
+  }
+
+  /** Sustained 429s after a cut: down to the accepted rate at once, growing again from the plateau there. */
+  const softCut = (now: number): void => {
+    const current = rate(now)
+    const accepted = acceptedRate(now)
+    if (accepted >= current) return
+    target = clamp(Math.max(accepted, current / 4))
+    k = Math.cbrt((target * (1 - config.beta)) / config.scale)
+    const plateau = config.algorithm === "cubic"
+      ? k
+      : ((1 - config.beta) * target) / (config.increase * maxRate)
+    growFrom = now - plateau * 1000
+    lastCut = now
+  }
+
+  const doCut = (now: number, from: number): boolean => {
+    if (config.algorithm === "off" || now - lastCut < config.window) return false
+    const seconds = (config.window / 1000) * Math.min(1, Math.max(1e-3, share()))
     const sendRate = sends.totals(now).total / seconds
-    const accepted = (total - bad) / seconds
+    const accepted = acceptedRate(now)
     const current = rate(now)
     const ceiling = Math.min(current, sendRate > 0 ? sendRate : current)
     target = clamp(Math.min(ceiling, Math.max(accepted, ceiling / 4)))
@@ -111,6 +139,10 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
       const { bad, total } = answers.totals(now)
       const dense = total >= config.minSamples && bad >= config.minThrottled && bad >= config.denseRatio * total
       if (dense) doCut(now, from)
+      else if (
+        cutOnce && config.algorithm !== "off" && now - lastCut >= config.window && now >= growFrom &&
+        total >= config.minSamples && bad >= (config.denseRatio / 2) * total
+      ) softCut(now)
       return dense
     },
     cut: doCut,

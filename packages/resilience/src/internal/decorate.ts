@@ -46,6 +46,33 @@ export interface Decorator {
   readonly models?: (call: MimoClient.CallOptions | undefined) => MimoClient.CallOptions | undefined
 }
 
+/**
+ * The speech request a decorator built, carried down the stack in the call options it passes on (under a symbol
+ * the core ignores): the next decorator takes it instead of building it again. Per call, and only for the very
+ * input object it was built from.
+ */
+const builtSpeech: unique symbol = Symbol.for("@effect-mimo/resilience/builtSpeech")
+
+interface Carried {
+  readonly input: ChatCompletion.SpeechInput
+  readonly request: ChatCompletion.Request
+}
+
+type Carrying = MimoClient.CallOptions & { readonly [builtSpeech]?: Carried }
+
+/** @internal */
+export const speechRequest = (input: ChatCompletion.SpeechInput, call: MimoClient.CallOptions | undefined) => {
+  const carried = (call as Carrying | undefined)?.[builtSpeech]
+  return carried !== undefined && carried.input === input ? carried.request : ChatCompletion.speechRequest(input)
+}
+
+/** `call` carrying the request built from `input`. */
+const carrying = (
+  call: MimoClient.CallOptions | undefined,
+  input: ChatCompletion.SpeechInput,
+  request: ChatCompletion.Request
+): Carrying => ({ ...call, [builtSpeech]: { input, request } })
+
 /** A service whose calls go through `decorator` before reaching `service`. */
 export const decorate = (service: MimoClient.Service, decorator: Decorator): MimoClient.Service => ({
   baseUrl: service.baseUrl,
@@ -58,7 +85,10 @@ export const decorate = (service: MimoClient.Service, decorator: Decorator): Mim
     : (request, call) => decorator.stream!(request, call, (c) => service.stream(request, c)),
   speech: decorator.speech === undefined
     ? service.speech
-    : (input, call) => decorator.speech!(ChatCompletion.speechRequest(input), call, (c) => service.speech(input, c)),
+    : (input, call) => {
+      const request = speechRequest(input, call)
+      return decorator.speech!(request, call, (c) => service.speech(input, carrying(c, input, request)))
+    },
   models: decorator.models === undefined
     ? service.models
     : (call) => service.models(decorator.models!(call))

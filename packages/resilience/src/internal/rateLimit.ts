@@ -1,6 +1,5 @@
 import type { ChatCompletion } from "@effect-mimo/core"
 import { MimoClient, MimoError } from "@effect-mimo/core"
-import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -14,36 +13,18 @@ import * as Stream from "effect/Stream"
 import type * as RateLimit from "../RateLimit.js"
 import * as AdaptiveRate from "./adaptiveRate.js"
 import * as AdmissionQueue from "./admissionQueue.js"
+import * as Buckets from "./buckets.js"
 import { decorate, withAround } from "./decorate.js"
 import * as Gate from "./gate.js"
+import { inMemoryStores, layerStoreMemory, Store } from "./limiterStore.js"
+import { defaults, estimateTokens, resolveAdaptive, type Resolved, resolveLimits, usageTotal } from "./limits.js"
+
+export { layerStoreMemory, makeStore, memoryPauses, Store } from "./limiterStore.js"
+export { defaults, estimateTokens, resolveAdaptive, resolveLimits } from "./limits.js"
 
 // -----------------------------------------------------------------------------
-// defaults, metrics
+// metrics
 // -----------------------------------------------------------------------------
-
-/** @internal */
-export const defaults = {
-  requestsPerMinute: 100,
-  tokensPerMinute: 10_000_000,
-  concurrency: 64,
-  completionEstimate: 1024,
-  defaultPause: Duration.seconds(1),
-  maxPause: Duration.seconds(60),
-  prefix: "mimo:",
-  cubic: { beta: 0.9, scale: 0.4 },
-  aimd: { beta: 0.9, increase: 0.1 },
-  minRate: 0.02,
-  window: Duration.seconds(1),
-  denseRatio: 0.2,
-  minSamples: 10,
-  minThrottled: 5,
-  pauseAllFrom: Duration.seconds(5)
-} as const
-
-/** Per-model limits that differ from the account-wide defaults ([X] §2). */
-const builtinLimits: Readonly<Record<string, RateLimit.Limits>> = {
-  "mimo-v2.5-asr": { tokensPerMinute: 10_000 }
-}
 
 /** @internal */
 export const metrics = {
@@ -76,134 +57,6 @@ export const metrics = {
 }
 
 // -----------------------------------------------------------------------------
-// store
-// -----------------------------------------------------------------------------
-
-/** @internal */
-export const Store: Context.Tag<RateLimit.Store, RateLimit.Store> = Context.GenericTag<RateLimit.Store>(
-  "@effect-mimo/resilience/RateLimit/Store"
-)
-
-/** @internal */
-export const makeStore = (
-  pauses: Pick<RateLimit.Store, "pausedUntil" | "pause">
-): Effect.Effect<RateLimit.Store, never, RateLimiter.RateLimiterStore> =>
-  Effect.map(RateLimiter.make, (buckets) => ({ buckets, ...pauses }))
-
-/** @internal */
-export const memoryPauses = (): Pick<RateLimit.Store, "pausedUntil" | "pause"> => {
-  const pauses = new Map<string, number>()
-  return {
-    pausedUntil: (key) => Effect.sync(() => pauses.get(key) ?? 0),
-    pause: (key, until) =>
-      Effect.sync(() => {
-        if (until > (pauses.get(key) ?? 0)) pauses.set(key, until)
-      })
-  }
-}
-
-/** The stores `layerStoreMemory` made: their operations are synchronous. */
-const inMemoryStores = new WeakSet<RateLimit.Store>()
-
-/** @internal */
-export const layerStoreMemory: Layer.Layer<RateLimit.Store> = Layer.effect(
-  Store,
-  Effect.suspend(() => makeStore(memoryPauses())).pipe(Effect.tap((store) => inMemoryStores.add(store)))
-).pipe(Layer.provide(RateLimiter.layerStoreMemory))
-
-// -----------------------------------------------------------------------------
-// limits
-// -----------------------------------------------------------------------------
-
-interface Resolved {
-  /** Requests per second, the configured maximum. */
-  readonly rate: number
-  /** Requests allowed at once at the maximum rate. */
-  readonly burst: number
-  /** Tokens per second. */
-  readonly tokenRate: number
-  readonly tokenBurst: number
-  readonly concurrency: number
-}
-
-const positive = (n: number | undefined): number | undefined =>
-  n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined
-
-/** @internal */
-export const resolveLimits = (options: RateLimit.Options, model: string): Resolved => {
-  const own = options.perModel?.[model]
-  const builtin = builtinLimits[model]
-  const layers = [own, options, builtin]
-  const pick = <K extends keyof RateLimit.Limits>(key: K): number | undefined => {
-    for (const limits of layers) {
-      const value = positive(limits?.[key])
-      if (value !== undefined) return value
-    }
-    return undefined
-  }
-  // The most specific layer that names a request rate wins, per second or per minute.
-  let rate: number = defaults.requestsPerMinute / 60
-  let burstDefault: number = defaults.requestsPerMinute
-  for (const limits of layers) {
-    const rps = positive(limits?.requestsPerSecond)
-    const rpm = positive(limits?.requestsPerMinute)
-    if (rps !== undefined) {
-      rate = rps
-      burstDefault = rps
-      break
-    }
-    if (rpm !== undefined) {
-      rate = rpm / 60
-      burstDefault = rpm
-      break
-    }
-  }
-  const tpm = pick("tokensPerMinute") ?? defaults.tokensPerMinute
-  return {
-    rate,
-    burst: Math.max(1, Math.floor(pick("burst") ?? burstDefault)),
-    tokenRate: tpm / 60,
-    tokenBurst: Math.max(1, Math.floor(pick("tokenBurst") ?? tpm)),
-    concurrency: Math.max(1, Math.floor(pick("concurrency") ?? defaults.concurrency))
-  }
-}
-
-// -----------------------------------------------------------------------------
-// token estimates
-// -----------------------------------------------------------------------------
-
-const partLength = (part: unknown): number => {
-  if (typeof part !== "object" || part === null) return 0
-  if ("text" in part && typeof part.text === "string") return part.text.length
-  // An image, audio or video part: its tokens depend on the media; count a flat guess.
-  return 1024
-}
-
-const contentLength = (content: unknown): number =>
-  typeof content === "string"
-    ? content.length
-    : Array.isArray(content)
-    ? content.reduce((n: number, part) => n + partLength(part), 0)
-    : 0
-
-/** @internal */
-export const estimateTokens = (request: ChatCompletion.Request): number => {
-  let chars = 0
-  for (const message of request.messages) chars += contentLength(message.content)
-  const prompt = Math.ceil(chars / 4) + 4 * request.messages.length
-  const completion = request.max_completion_tokens ?? defaults.completionEstimate
-  return prompt + completion
-}
-
-const usageTotal = (usage: ChatCompletion.Usage | null | undefined): number | undefined => {
-  if (usage === null || usage === undefined) return undefined
-  if (typeof usage.total_tokens === "number") return usage.total_tokens
-  const prompt = usage.prompt_tokens
-  const completion = usage.completion_tokens
-  return typeof prompt === "number" || typeof completion === "number" ? (prompt ?? 0) + (completion ?? 0) : undefined
-}
-
-// -----------------------------------------------------------------------------
 // the limiter
 // -----------------------------------------------------------------------------
 
@@ -233,28 +86,6 @@ interface ModelState extends ModelBase {
   readonly queue: AdmissionQueue.AdmissionQueue
 }
 
-const fraction = (n: number | undefined, fallback: number, min = 1e-6): number =>
-  n !== undefined && Number.isFinite(n) ? Math.min(1, Math.max(min, n)) : fallback
-
-/** @internal */
-export const resolveAdaptive = (option: RateLimit.Options["adaptive"]): AdaptiveRate.Config => {
-  const o = option === true || option === undefined || option === false ? {} : option
-  const algorithm = option === false ? "off" : o.algorithm ?? "cubic"
-  const base = algorithm === "aimd" ? defaults.aimd : defaults.cubic
-  const window = Duration.toMillis(Duration.decode(o.window ?? defaults.window))
-  return {
-    algorithm,
-    beta: fraction(o.beta, base.beta, 0.05),
-    scale: Math.max(1e-6, o.scale ?? defaults.cubic.scale),
-    increase: Math.max(1e-6, o.increase ?? defaults.aimd.increase),
-    minRate: fraction(o.minRate, defaults.minRate),
-    window: Number.isFinite(window) && window > 0 ? window : Duration.toMillis(defaults.window),
-    denseRatio: fraction(o.denseRatio, defaults.denseRatio),
-    minSamples: Math.max(1, Math.floor(o.minSamples ?? defaults.minSamples)),
-    minThrottled: Math.max(1, Math.floor(o.minThrottled ?? defaults.minThrottled))
-  }
-}
-
 /** @internal */
 export const make = (
   options: RateLimit.Options = {}
@@ -272,21 +103,11 @@ export const make = (
 
     // --- store access (fails open) -----------------------------------------------
 
-    const storeFailed = (operation: string) => (error: RateLimiter.RateLimiterError) =>
-      Effect.zipRight(
-        Metric.increment(metrics.storeErrors),
-        Effect.logWarning("MiMo rate limiter: store failed; letting the attempt through").pipe(
-          Effect.annotateLogs({ "mimo.ratelimit.operation": operation, "mimo.ratelimit.error": error.message })
-        )
-      )
-
-    const storeDefect = (operation: string, defect: unknown) =>
-      Effect.zipRight(
-        Metric.increment(metrics.storeErrors),
-        Effect.logError("MiMo rate limiter: store defect; letting the attempt through", defect).pipe(
-          Effect.annotateLogs({ "mimo.ratelimit.operation": operation })
-        )
-      )
+    const { adjustTokens, drain, reserve, storeDefect, storeFailed } = Buckets.make(
+      store,
+      metrics.storeErrors,
+      inMemoryStores.has(store)
+    )
 
     /** The pause in force for the model, from this process and the store; a new pause from elsewhere slows us too. */
     const pausedUntil = (s: ModelBase, now: number): Effect.Effect<number> =>
@@ -302,65 +123,6 @@ export const make = (
         Effect.catchAll((error) => Effect.as(storeFailed("pausedUntil")(error), s.knownPause)),
         Effect.catchAllDefect((defect) => Effect.as(storeDefect("pausedUntil", defect), s.knownPause))
       )
-
-    const consume = (key: string, tokens: number, limit: number, rate: number) =>
-      store.buckets.consume({
-        key,
-        algorithm: "token-bucket",
-        onExceeded: "delay",
-        limit,
-        // The store refills `limit` tokens per `window`: one token every 1000 / rate ms.
-        window: Duration.millis((limit / rate) * 1000),
-        tokens
-      })
-
-    /** The request bucket's size at `rate`: it shrinks with the rate, so a pause does not end in a full-size burst. */
-    const bucketSize = (s: ModelBase, rate: number) => Math.max(1, Math.round((s.limits.burst * rate) / s.limits.rate))
-
-    /** Reserves one request and `cost` tokens; the milliseconds until the reservation is due. */
-    const reserve = (s: ModelBase, cost: number, rate: number): Effect.Effect<number> => {
-      // Token counts stay whole numbers (the store multiplies durations by them).
-      const requests = consume(s.keys.requests, 1, bucketSize(s, rate), rate)
-      const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
-      const both = tokens <= 0
-        ? Effect.map(requests, (r) => Duration.toMillis(r.delay))
-        : Effect.map(
-          Effect.all([requests, consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate)], {
-            // In memory both are synchronous: forking two fibers for them only costs (apps/bench);
-            // a remote store (Redis) does its two round trips at once.
-            concurrency: inMemoryStores.has(store) ? 1 : 2
-          }),
-          ([r, t]) => Math.max(Duration.toMillis(r.delay), Duration.toMillis(t.delay))
-        )
-      return both.pipe(
-        Effect.catchAll((error) => Effect.as(storeFailed("consume")(error), 0)),
-        Effect.catchAllDefect((defect) => Effect.as(storeDefect("consume", defect), 0))
-      )
-    }
-
-    /**
-     * Empties the request bucket: the server said its own is empty (a dense window). The bucket then refills
-     * during the pause at the (lowered) rate, so the burst after the pause is what the server can have gathered.
-     */
-    const drain = (s: ModelBase, rate: number): Effect.Effect<void> => {
-      const limit = bucketSize(s, rate)
-      return consume(s.keys.requests, 0, limit, rate).pipe(
-        Effect.flatMap((r) => r.remaining > 0 ? consume(s.keys.requests, r.remaining, limit, rate) : Effect.void),
-        Effect.asVoid,
-        Effect.catchAll(storeFailed("drain"))
-      )
-    }
-
-    /** Debits (or, when negative, credits back) tokens after the fact: a usage reconciliation. */
-    const adjustTokens = (s: ModelBase, delta: number): Effect.Effect<void> =>
-      delta === 0 || !Number.isFinite(delta)
-        ? Effect.void
-        : consume(
-          s.keys.tokens,
-          Math.min(Math.round(delta), s.limits.tokenBurst),
-          s.limits.tokenBurst,
-          s.limits.tokenRate
-        ).pipe(Effect.asVoid, Effect.catchAll(storeFailed("adjust")))
 
     // --- reservations: pauses, then the buckets at the allowed rate ------------------------------------------
 
@@ -445,7 +207,8 @@ export const make = (
         const dense = s.adaptive.answered(now, true, until)
         const pauseAll = dense || wait >= pauseAllFrom
         const rate = s.adaptive.rate(now)
-        const cut = rate < before
+        // Only a dense window's cut empties the bucket (the server's is empty); a soft cut only lowers the rate.
+        const cut = dense && rate < before
         const extend = pauseAll && until > s.knownPause
         if (extend) {
           s.knownPause = until
