@@ -12,13 +12,15 @@
  * attempt per call; with 20 % of attempts failing, the budget stays full.
  *
  * It composes with the core's Schedules ({@link schedule}), wraps any effect
- * ({@link retry}), or decorates a `MimoClient` ({@link layer}). The tokens left
- * are the gauge `mimo_retry_budget_left{budget}`; refused retries count in
- * `mimo_retry_budget_denied_total{budget}`.
+ * ({@link retry}), or decorates a `MimoClient` ({@link layer}). A budget is
+ * core's `RetryQuota` (the bucket every client keeps by default) shared by
+ * what the layer decorates: the tokens left are the gauge
+ * `mimo_retry_quota_left{quota}`; refused retries count in
+ * `mimo_retry_quota_denied_total{quota}` (tagged with the budget's name).
  *
  * @since 0.1.0
  */
-import type { MimoClient, MimoError } from "@effect-mimo/core"
+import type { MimoClient, MimoError, RetryQuota } from "@effect-mimo/core"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
@@ -32,7 +34,7 @@ import * as internal from "./internal/retryBudget.js"
  * @category models
  */
 export interface Options {
-  /** The name in the metrics' `budget` tag. Default `"default"`. */
+  /** The name in the metrics' `quota` tag. Default `"default"`. */
   readonly name?: string | undefined
   /** Tokens the bucket holds, and starts with. Default 500. */
   readonly capacity?: number | undefined
@@ -45,27 +47,14 @@ export interface Options {
 }
 
 /**
- * A retry budget.
+ * A retry budget: core's `RetryQuota`, the token bucket every client keeps by
+ * default, here shared by what {@link layer} decorates (or by whatever you pass
+ * it to).
  *
  * @since 0.1.0
  * @category models
  */
-export interface RetryBudget {
-  readonly name: string
-  readonly capacity: number
-  /** The tokens left now. */
-  readonly left: Effect.Effect<number>
-  /** What a retry after `error` costs. */
-  readonly costOf: (error: MimoError.MimoError) => number
-  /** Takes the cost of a retry after `error`: `true` when paid, `false` (nothing taken) when the budget is short. */
-  readonly withdraw: (error: MimoError.MimoError) => Effect.Effect<boolean>
-  /**
-   * Records a call that succeeded: pass the failure its last retry followed
-   * (its cost is given back), or nothing when it succeeded at once
-   * (`refillPerSuccess` is added). Never above `capacity`.
-   */
-  readonly recordSuccess: (retriedAfter?: MimoError.MimoError) => Effect.Effect<void>
-}
+export interface RetryBudget extends RetryQuota.RetryQuota {}
 
 /**
  * A new budget.
@@ -233,14 +222,15 @@ export const layer: (options?: LayerOptions) => Layer.Layer<MimoClient.MimoClien
   internal.layer
 
 /**
- * The budget's metrics (`budget` tag): tokens left, and retries refused.
+ * The budget's metrics, core's `RetryQuota.metrics` (`quota` tag, the
+ * budget's name): tokens left, and retries refused.
  *
  * @example
  * ```ts
  * import { RetryBudget } from "@effect-mimo/resilience"
  * import { Effect, Metric } from "effect"
  *
- * const left = Metric.value(RetryBudget.metrics.left.pipe(Metric.tagged("budget", "default")))
+ * const left = Metric.value(RetryBudget.metrics.left.pipe(Metric.tagged("quota", "default")))
  * ```
  *
  * @since 0.1.0

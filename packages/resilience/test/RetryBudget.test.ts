@@ -19,7 +19,7 @@ describe("RetryBudget", () => {
   it.effect("a schedule under the budget stops retrying when the budget is empty", () =>
     Effect.gen(function*() {
       const budget = yield* RetryBudget.make({ name: "t-empty", capacity: 10, costPerRetry: 5 })
-      const denied = RetryBudget.metrics.denied.pipe(Metric.tagged("budget", "t-empty"))
+      const denied = RetryBudget.metrics.denied.pipe(Metric.tagged("quota", "t-empty"))
       const call = flaky(100)
       const exit = yield* Effect.either(
         Effect.retry(call.effect, Schedule.recurs(10).pipe(RetryBudget.schedule(budget)))
@@ -29,7 +29,7 @@ describe("RetryBudget", () => {
       expect(call.runs()).toBe(3)
       expect(yield* budget.left).toBe(0)
       expect((yield* Metric.value(denied)).count).toBe(1)
-      expect((yield* Metric.value(RetryBudget.metrics.left.pipe(Metric.tagged("budget", "t-empty")))).value).toBe(0)
+      expect((yield* Metric.value(RetryBudget.metrics.left.pipe(Metric.tagged("quota", "t-empty")))).value).toBe(0)
       // Empty: the next failing call is not retried at all.
       const next = flaky(100)
       yield* Effect.either(Effect.retry(next.effect, Schedule.recurs(10).pipe(RetryBudget.schedule(budget))))
