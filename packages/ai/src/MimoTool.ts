@@ -3,12 +3,14 @@
  *
  * @since 0.1.0
  */
+import { ChatCompletion } from "@effect-mimo/core"
 import * as Tool from "@effect/ai/Tool"
 import * as Schema from "effect/Schema"
 import { webSearchId } from "./internal/prompt.js"
 
 /**
- * Where the user is, to localize web search results.
+ * Where the user is, to localize web search results: core's
+ * `ChatCompletion.UserLocation`, the field as it is sent.
  *
  * @example
  * ```ts
@@ -20,15 +22,7 @@ import { webSearchId } from "./internal/prompt.js"
  * @since 0.1.0
  * @category schemas
  */
-export const UserLocation = Schema.Struct({
-  type: Schema.optional(Schema.String),
-  country: Schema.optional(Schema.String),
-  region: Schema.optional(Schema.String),
-  city: Schema.optional(Schema.String),
-  district: Schema.optional(Schema.String),
-  longitude: Schema.optional(Schema.Union(Schema.Number, Schema.String)),
-  latitude: Schema.optional(Schema.Union(Schema.Number, Schema.String))
-})
+export const UserLocation: typeof ChatCompletion.UserLocation = ChatCompletion.UserLocation
 
 /**
  * MiMo's web search (the Web Search plugin must be enabled in the MiMo
