@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Bundles the `mimo` CLI: src/bin.ts → dist/bin.js (esbuild: bundle, minify,
-// ESM, node20, linked source maps). `tsc -b` before it only type-checks
-// (tsconfig.build.json has noEmit) and builds the workspace packages the CLI
-// imports, which are bundled from their `dist` like any dependency.
+// Bundles the `mimo` CLI: src/bin.ts → dist/bin.js, src/Main.ts → dist/main.js
+// (esbuild: bundle, minify, ESM, node20, linked source maps). `tsc -b` before
+// it only type-checks (tsconfig.build.json has noEmit) and builds the
+// workspace packages the CLI imports, which are bundled from their `dist`
+// like any dependency.
 //
 // Why: a command should start at once. Unbundled, `mimo --help` made Node
 // resolve, read and compile some 700 files (effect, @effect/cli, the client,
@@ -12,9 +13,20 @@
 // chunk loaded only when its command runs. The chunks stay next to bin.js in
 // dist/: the gateway finds its page at `../web` from its own file.
 //
+// Help and version are prerendered (src/Prerendered.ts): a first pass bundles
+// with no record, then `node dist/main.js` (the real CLI) runs for each form
+// (no arguments, --help, -h, --version, and `<command> --help` / `-h` for every
+// command listed under COMMANDS, recursively) and what it prints is recorded;
+// a second pass bundles again with that record in dist/bin.js (esbuild's
+// `define`), and every form is run once more through dist/bin.js: any byte of
+// difference fails the build. The record is also written to
+// dist/prerendered.json, for the tests and the curious.
+//
 //   node scripts/bundle.mjs           (part of `pnpm run build`)
-//   node scripts/bundle.mjs --analyze  (also prints what the start-up chunk holds)
+//   node scripts/bundle.mjs --analyze  (also prints what the start-up chunks hold)
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -25,28 +37,129 @@ const esbuild = await import("esbuild")
 
 // Old chunks (their names carry a content hash) would pile up otherwise.
 for (const name of fs.existsSync(outdir) ? fs.readdirSync(outdir) : []) {
-  if (/\.js(\.map)?$|^meta\.json$/.test(name)) fs.rmSync(path.join(outdir, name))
+  if (/\.js(\.map)?$|^(meta|prerendered)\.json$/.test(name)) fs.rmSync(path.join(outdir, name))
 }
 
-const result = await esbuild.build({
-  entryPoints: [path.join(app, "src", "bin.ts")],
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  // Smaller text is quicker to compile; the source maps name the original
-  // files and lines (`node --enable-source-maps dist/bin.js`).
-  minify: true,
-  sourcemap: "linked",
-  chunkNames: "[name]-[hash]",
-  // Some dependencies (undici) are CommonJS: their `require` of Node's
-  // built-ins needs a real `require` inside an ES module.
-  banner: { js: "import { createRequire as __mimoCreateRequire } from \"node:module\"; const require = __mimoCreateRequire(import.meta.url);" },
-  legalComments: "none",
-  metafile: true,
-  logLevel: "warning"
+/** Bundles the CLI, with `prerendered` (src/Prerendered.ts's `Table`, or null) as the record. */
+const bundle = (prerendered) =>
+  esbuild.build({
+    entryPoints: { bin: path.join(app, "src", "bin.ts"), main: path.join(app, "src", "Main.ts") },
+    outdir,
+    absWorkingDir: app,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    // Smaller text is quicker to compile; the source maps name the original
+    // files and lines (`node --enable-source-maps dist/bin.js`).
+    minify: true,
+    sourcemap: "linked",
+    chunkNames: "[name]-[hash]",
+    // Some dependencies (undici) are CommonJS: their `require` of Node's
+    // built-ins needs a real `require` inside an ES module.
+    banner: { js: "import { createRequire as __mimoCreateRequire } from \"node:module\"; const require = __mimoCreateRequire(import.meta.url);" },
+    // As a string (its JSON), which esbuild inlines where it is used: an object would become a module of
+    // its own, shared with dist/main.js. `JSON.parse` of it is also quicker than compiling an object literal.
+    define: { __MIMO_PRERENDERED__: JSON.stringify(prerendered === null ? "null" : JSON.stringify(prerendered)) },
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning"
+  })
+
+/** Runs `node <file> ...args` to its end: what it printed and its exit status. */
+const run = (file, args) =>
+  new Promise((resolve, reject) => {
+    // The user's settings for the CLI (MIMO_*) have no say in help texts; keep them out anyway.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MIMO_")))
+    const child = spawn(process.execPath, [path.join(outdir, file), ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (s) => (stdout += s))
+    child.stderr.setEncoding("utf8").on("data", (s) => (stderr += s))
+    child.on("error", reject)
+    child.on("close", (status, signal) =>
+      signal === null
+        ? resolve({ stdout, stderr, status })
+        : reject(new Error(`node dist/${file} ${args.join(" ")} ended by ${signal}`)))
+  })
+
+/** Runs `f` on every item, `os.availableParallelism()` at a time, keeping the order. */
+const mapParallel = async (items, f) => {
+  const out = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await f(items[i])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(items.length, os.availableParallelism()) }, worker))
+  return out
+}
+
+/** The subcommands a help text lists: the first word of each `  - ` line under COMMANDS. */
+const subcommands = (help) => {
+  // eslint-disable-next-line no-control-regex
+  const lines = help.replace(/\x1b\[[0-9;]*m/g, "").split("\n")
+  const at = lines.indexOf("COMMANDS")
+  if (at === -1) return []
+  const names = []
+  for (const line of lines.slice(at + 1)) {
+    if (line !== "" && !line.startsWith("  ")) break
+    const m = /^ {2}- (\S+)/.exec(line)
+    if (m) names.push(m[1])
+  }
+  return names
+}
+
+// Pass 1: the CLI with nothing prerendered; then what it prints for each form.
+await bundle(null)
+const recorded = new Map()
+const record = async (forms) => {
+  const outputs = await mapParallel(forms, (args) => run("main.js", args))
+  forms.forEach((args, i) => recorded.set(JSON.stringify(args), outputs[i]))
+  return outputs
+}
+const [rootHelp] = await record([["--help"], [], ["-h"], ["--version"]])
+let parents = [{ path: [], help: rootHelp }]
+while (parents.length > 0) {
+  const paths = parents.flatMap((p) => subcommands(p.help.stdout).map((name) => [...p.path, name]))
+  const outputs = await record(paths.flatMap((p) => [[...p, "--help"], [...p, "-h"]]))
+  parents = paths.map((p, i) => ({ path: p, help: outputs[2 * i] }))
+}
+for (const [key, output] of recorded) {
+  if (output.status !== 0) {
+    throw new Error(`node dist/main.js ${JSON.parse(key).join(" ")} exited ${output.status}: ${output.stderr}`)
+  }
+}
+const texts = []
+const prerendered = { forms: [], outputs: [] }
+for (const [key, output] of recorded) {
+  const same = JSON.stringify(output)
+  let index = texts.indexOf(same)
+  if (index === -1) {
+    index = texts.push(same) - 1
+    prerendered.outputs.push(output)
+  }
+  prerendered.forms.push([key, index])
+}
+
+// Pass 2: the same CLI, with the record in dist/bin.js; each form must come out of it byte for byte.
+const result = await bundle(prerendered)
+for (const name of fs.readdirSync(outdir)) {
+  const file = `dist/${name}`
+  if (/\.js(\.map)?$/.test(name) && result.metafile.outputs[file.replace(/\.map$/, "")] === undefined) {
+    fs.rmSync(path.join(outdir, name)) // the first pass's, if any differs
+  }
+}
+fs.writeFileSync(path.join(outdir, "prerendered.json"), JSON.stringify(prerendered, null, 2) + "\n")
+const keys = [...recorded.keys()]
+const answered = await mapParallel(keys, (key) => run("bin.js", JSON.parse(key)))
+keys.forEach((key, i) => {
+  if (JSON.stringify(answered[i]) !== JSON.stringify(recorded.get(key))) {
+    throw new Error(`dist/bin.js ${JSON.parse(key).join(" ")}: not what dist/main.js printed`)
+  }
 })
 
 /** The outputs a file loads before it runs (static imports), itself included. */
@@ -63,13 +176,15 @@ const staticClosure = (file, seen = new Set()) => {
 fs.writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile))
 
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
-const [bin] = outputs.find(([, o]) => o.entryPoint !== undefined) ?? []
-const startup = [...staticClosure(bin)]
+const bin = path.relative(app, path.join(outdir, "bin.js"))
+const main = path.relative(app, path.join(outdir, "main.js"))
+const startup = [...staticClosure(main)]
 const kib = (files) => (files.reduce((n, f) => n + result.metafile.outputs[f].bytes, 0) / 1024).toFixed(0)
 console.log(
-  `dist/bin.js: ${kib(startup)} KiB loaded at start-up (${startup.length} files), ${
-    kib(outputs.map(([f]) => f))
-  } KiB in all (${outputs.length} files)`
+  `dist/bin.js: ${kib([...staticClosure(bin)])} KiB loaded for help and version (${prerendered.forms.length} forms), ` +
+    `${kib(startup)} KiB before any command runs (dist/main.js, ${startup.length} files), ${
+      kib(outputs.map(([f]) => f))
+    } KiB in all (${outputs.length} files)`
 )
 
 if (process.argv.includes("--analyze")) {
