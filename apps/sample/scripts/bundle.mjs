@@ -22,6 +22,12 @@
 // difference fails the build. The record is also written to
 // dist/prerendered.json, for the tests and the curious.
 //
+// All of it happens in .dist-next/ (beside dist/, so that relative paths in
+// the source maps and the gateway's `../web` hold); only a complete, checked
+// bundle replaces dist/'s: new chunks first, then main.js and bin.js (each a
+// rename), then the old chunks go. A `mimo` started meanwhile (another test
+// file) runs the old bundle or the new one, never half of one.
+//
 //   node scripts/bundle.mjs           (part of `pnpm run build`)
 //   node scripts/bundle.mjs --analyze  (also prints what the start-up chunks hold)
 import { spawn } from "node:child_process"
@@ -31,14 +37,14 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const outdir = path.join(app, "dist")
+const dist = path.join(app, "dist")
+const outdir = path.join(app, ".dist-next")
+const outName = path.basename(outdir)
 
 const esbuild = await import("esbuild")
 
-// Old chunks (their names carry a content hash) would pile up otherwise.
-for (const name of fs.existsSync(outdir) ? fs.readdirSync(outdir) : []) {
-  if (/\.js(\.map)?$|^(meta|prerendered)\.json$/.test(name)) fs.rmSync(path.join(outdir, name))
-}
+fs.rmSync(outdir, { recursive: true, force: true })
+process.on("exit", () => fs.rmSync(outdir, { recursive: true, force: true }))
 
 /** Bundles the CLI, with `prerendered` (src/Prerendered.ts's `Table`, or null) as the record. */
 const bundle = (prerendered) =>
@@ -147,12 +153,6 @@ for (const [key, output] of recorded) {
 
 // Pass 2: the same CLI, with the record in dist/bin.js; each form must come out of it byte for byte.
 const result = await bundle(prerendered)
-for (const name of fs.readdirSync(outdir)) {
-  const file = `dist/${name}`
-  if (/\.js(\.map)?$/.test(name) && result.metafile.outputs[file.replace(/\.map$/, "")] === undefined) {
-    fs.rmSync(path.join(outdir, name)) // the first pass's, if any differs
-  }
-}
 fs.writeFileSync(path.join(outdir, "prerendered.json"), JSON.stringify(prerendered, null, 2) + "\n")
 const keys = [...recorded.keys()]
 const answered = await mapParallel(keys, (key) => run("bin.js", JSON.parse(key)))
@@ -162,24 +162,41 @@ keys.forEach((key, i) => {
   }
 })
 
+// The metafile, its paths as they will be: dist/..., for test/Cli.test.ts (start-up loads no command's code)
+// and for anyone curious.
+const metafile = JSON.parse(JSON.stringify(result.metafile).replaceAll(`"${outName}/`, "\"dist/"))
+fs.writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(metafile))
+
+// Into dist/: hashed chunks (new names) first, then main.js, then bin.js; then what the old bundle had besides.
+fs.mkdirSync(dist, { recursive: true })
+const fresh = [
+  ...Object.keys(metafile.outputs).map((file) => path.relative("dist", file)),
+  "meta.json",
+  "prerendered.json"
+]
+const order = (name) => (name.startsWith("bin.") ? 2 : name.startsWith("main.") ? 1 : 0)
+for (const name of [...fresh].sort((a, b) => order(a) - order(b))) {
+  fs.renameSync(path.join(outdir, name), path.join(dist, name))
+}
+for (const name of fs.readdirSync(dist)) {
+  if (/\.js(\.map)?$|^(meta|prerendered)\.json$/.test(name) && !fresh.includes(name)) fs.rmSync(path.join(dist, name))
+}
+
 /** The outputs a file loads before it runs (static imports), itself included. */
 const staticClosure = (file, seen = new Set()) => {
   if (seen.has(file)) return seen
   seen.add(file)
-  for (const i of result.metafile.outputs[file]?.imports ?? []) {
+  for (const i of metafile.outputs[file]?.imports ?? []) {
     if (i.kind === "import-statement" && !i.external) staticClosure(i.path, seen)
   }
   return seen
 }
 
-// What went where, for test/Cli.test.ts (start-up loads no command's code) and for anyone curious.
-fs.writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile))
-
-const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
-const bin = path.relative(app, path.join(outdir, "bin.js"))
-const main = path.relative(app, path.join(outdir, "main.js"))
+const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith(".js"))
+const bin = "dist/bin.js"
+const main = "dist/main.js"
 const startup = [...staticClosure(main)]
-const kib = (files) => (files.reduce((n, f) => n + result.metafile.outputs[f].bytes, 0) / 1024).toFixed(0)
+const kib = (files) => (files.reduce((n, f) => n + metafile.outputs[f].bytes, 0) / 1024).toFixed(0)
 console.log(
   `dist/bin.js: ${kib([...staticClosure(bin)])} KiB loaded for help and version (${prerendered.forms.length} forms), ` +
     `${kib(startup)} KiB before any command runs (dist/main.js, ${startup.length} files), ${
@@ -190,7 +207,7 @@ console.log(
 if (process.argv.includes("--analyze")) {
   const byPackage = new Map()
   for (const file of startup) {
-    for (const [input, { bytesInOutput }] of Object.entries(result.metafile.outputs[file].inputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[file].inputs)) {
       const m = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)
       const name = m ? m[1] : input.startsWith("src/") ? "(the CLI)" : input.replace(/\/dist\/.*/, "")
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput)
