@@ -11,6 +11,7 @@
 import * as ErrorCode from "@effect-mimo/core/ErrorCode"
 import * as Fault from "@effect-mimo/simulator/Fault"
 import * as Simulator from "@effect-mimo/simulator/Simulator"
+import * as CommandDescriptor from "@effect/cli/CommandDescriptor"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -21,6 +22,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { beforeAll } from "vitest"
+import * as Cli from "../src/Cli.js"
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const bin = path.join(appDir, "dist", "bin.js")
@@ -376,38 +378,56 @@ describe("mimo tts, models, simulator", () => {
     }))
 })
 
-describe("mimo: start-up", () => {
-  /** esbuild's metafile of the bundle (`scripts/bundle.mjs` writes it next to `dist/bin.js`). */
-  const Meta = Schema.Struct({
-    outputs: Schema.Record({
-      key: Schema.String,
-      value: Schema.Struct({
-        entryPoint: Schema.optional(Schema.String),
-        imports: Schema.Array(
-          Schema.Struct({ path: Schema.String, kind: Schema.String, external: Schema.optional(Schema.Boolean) })
-        ),
-        inputs: Schema.Record({ key: Schema.String, value: Schema.Unknown })
-      })
+/** esbuild's metafile of the bundle (`scripts/bundle.mjs` writes it next to `dist/bin.js`). */
+const Meta = Schema.Struct({
+  outputs: Schema.Record({
+    key: Schema.String,
+    value: Schema.Struct({
+      bytes: Schema.Number,
+      entryPoint: Schema.optional(Schema.String),
+      imports: Schema.Array(
+        Schema.Struct({ path: Schema.String, kind: Schema.String, external: Schema.optional(Schema.Boolean) })
+      ),
+      inputs: Schema.Record({ key: Schema.String, value: Schema.Unknown })
     })
   })
+})
 
-  it("loads @effect/cli and the declarations only: each command's code, the client, the simulator, the gateway's server and @effect/experimental are chunks of their own", () => {
-    const meta = Schema.decodeUnknownSync(Schema.parseJson(Meta))(
-      fs.readFileSync(path.join(appDir, "dist", "meta.json"), "utf8")
-    )
-    const outputs = meta.outputs
-    const [entry] = Object.entries(outputs).filter(([file, o]) => o.entryPoint === "src/bin.ts" && file.endsWith(".js"))
-    expect(entry).toBeDefined()
-    // The files Node loads before the CLI runs: the entry and what it imports statically, transitively.
-    const loaded = new Set<string>()
-    const visit = (file: string) => {
-      if (loaded.has(file)) return
-      loaded.add(file)
-      for (const i of outputs[file].imports) if (i.kind === "import-statement" && i.external !== true) visit(i.path)
-    }
-    visit(entry[0])
-    const inputs = [...loaded].flatMap((file) => Object.keys(outputs[file].inputs))
+const readMeta = () =>
+  Schema.decodeUnknownSync(Schema.parseJson(Meta))(fs.readFileSync(path.join(appDir, "dist", "meta.json"), "utf8"))
+
+/** The output files Node loads before `file` runs: itself and what it imports statically, transitively. */
+const staticClosure = (meta: typeof Meta.Type, file: string, loaded = new Set<string>()): Set<string> => {
+  if (loaded.has(file)) return loaded
+  loaded.add(file)
+  for (const i of meta.outputs[file].imports) {
+    if (i.kind === "import-statement" && i.external !== true) staticClosure(meta, i.path, loaded)
+  }
+  return loaded
+}
+
+describe("mimo: start-up", () => {
+  it("help and version load dist/bin.js only: no effect, no @effect/cli, a few KiB", () => {
+    const meta = readMeta()
+    expect(meta.outputs["dist/bin.js"]?.entryPoint).toBe("src/bin.ts")
+    const loaded = staticClosure(meta, "dist/bin.js")
+    const inputs = [...loaded].flatMap((file) => Object.keys(meta.outputs[file].inputs))
+    expect(inputs.sort()).toEqual(["src/Prerendered.ts", "src/bin.ts"])
+    const bytes = [...loaded].reduce((n, file) => n + meta.outputs[file].bytes, 0)
+    // The prerendered texts (≈ 21 KiB) and the few lines that print them.
+    expect(bytes).toBeLessThan(40 * 1024)
+    // Anything else: the CLI, loaded by `import()`.
+    expect(meta.outputs["dist/bin.js"].imports.filter((i) => i.kind === "dynamic-import").map((i) => i.path))
+      .toEqual(["dist/main.js"])
+  })
+
+  it("a command loads @effect/cli and the declarations only: each command's code, the client, the simulator, the gateway's server and @effect/experimental are chunks of their own", () => {
+    const meta = readMeta()
+    expect(meta.outputs["dist/main.js"]?.entryPoint).toBe("src/Main.ts")
+    const loaded = staticClosure(meta, "dist/main.js")
+    const inputs = [...loaded].flatMap((file) => Object.keys(meta.outputs[file].inputs))
     expect(inputs).toContain("src/Cli.ts")
+    expect(inputs).not.toContain("src/Prerendered.ts")
     expect(inputs.some((input) => input.includes("@effect/cli/"))).toBe(true)
     for (const lazy of ["Chat", "Speech", "ServeSimulator", "Gateway", "Load", "Demo", "Environment", "Output"]) {
       expect(inputs).not.toContain(`src/${lazy}.ts`)
@@ -417,8 +437,10 @@ describe("mimo: start-up", () => {
     ) {
       expect(inputs.filter((input) => input.includes(heavy))).toEqual([])
     }
+    // ≈ 420 KiB today (effect ≈ 290, @effect/cli ≈ 80, printer, platform, the declarations); undici alone is 520.
+    expect([...loaded].reduce((n, file) => n + meta.outputs[file].bytes, 0)).toBeLessThan(600 * 1024)
     // ... and every command's module is in a chunk that `import()` loads.
-    const lazyChunks = Object.values(outputs).flatMap((o) => o.imports.filter((i) => i.kind === "dynamic-import"))
+    const lazyChunks = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.kind === "dynamic-import"))
     expect(lazyChunks.length).toBeGreaterThanOrEqual(6)
   })
 
@@ -430,4 +452,181 @@ describe("mimo: start-up", () => {
         expect(run.stdout).toContain(command)
       }
     }))
+})
+
+// -----------------------------------------------------------------------------
+// prerendered help and version (src/Prerendered.ts)
+// -----------------------------------------------------------------------------
+
+/** Every command's path, from the declarations themselves (`Cli.mimo`), nested ones included. */
+const commandPaths = (): Array<ReadonlyArray<string>> => {
+  const paths: Array<ReadonlyArray<string>> = []
+  const visit = (descriptor: CommandDescriptor.Command<unknown>, prefix: ReadonlyArray<string>) => {
+    for (const [name, child] of CommandDescriptor.getSubcommands(descriptor)) {
+      if (name === prefix[prefix.length - 1]) continue // a leaf lists itself
+      paths.push([...prefix, name])
+      visit(child, [...prefix, name])
+    }
+  }
+  visit(Cli.mimo.descriptor, [])
+  return paths
+}
+
+/** The forms answered from the record: all of them, and no other. */
+const expectedForms = (): Array<ReadonlyArray<string>> => [
+  [],
+  ["--help"],
+  ["-h"],
+  ["--version"],
+  ...commandPaths().flatMap((p) => [[...p, "--help"], [...p, "-h"]])
+]
+
+const Prerendered = Schema.Struct({
+  forms: Schema.Array(Schema.Tuple(Schema.String, Schema.Int)),
+  outputs: Schema.Array(Schema.Struct({ stdout: Schema.String, stderr: Schema.String, status: Schema.Int }))
+})
+
+/** What a process printed, and how it ended. */
+const runNode = (
+  command: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv
+): Effect.Effect<{ readonly stdout: string; readonly stderr: string; readonly code: number | null }> =>
+  Effect.async((resume) => {
+    const child = spawn(command[0], command.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+    child.on("close", (code) => resume(Effect.succeed({ stdout, stderr, code })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+/** Our environment without MIMO_* and the variables a terminal program may read, plus `env`. */
+const plainEnv = (env: Record<string, string> = {}): NodeJS.ProcessEnv => {
+  const base: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("MIMO_") && !["NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM"].includes(k)) base[k] = v
+  }
+  return { ...base, ...env }
+}
+
+/** `script` runs a command on a pseudo-terminal (util-linux). */
+const scriptProgram = (() => {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+describe("mimo: prerendered help and version", () => {
+  /**
+   * dist/bin.js and the files it imports statically, alone in a folder: no dist/main.js beside them, so
+   * whatever it prints there comes from the record (anything else fails to import the CLI).
+   */
+  const alone = Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bin-alone-"))
+      for (const file of staticClosure(readMeta(), "dist/bin.js")) {
+        fs.copyFileSync(path.join(appDir, file), path.join(dir, path.basename(file)))
+      }
+      return path.join(dir, "bin.js")
+    }),
+    (file) => Effect.sync(() => fs.rmSync(path.dirname(file), { recursive: true, force: true }))
+  )
+  const main = path.join(appDir, "dist", "main.js")
+
+  it("records exactly the help of every command declared in Cli.ts, -h and --help, bare mimo and --version", () => {
+    const table = Schema.decodeUnknownSync(Schema.parseJson(Prerendered))(
+      fs.readFileSync(path.join(appDir, "dist", "prerendered.json"), "utf8")
+    )
+    const forms = table.forms.map(([key]) => key).sort()
+    expect(forms).toEqual(expectedForms().map((args) => JSON.stringify(args)).sort())
+    for (const [, index] of table.forms) expect(table.outputs[index].status).toBe(0)
+  })
+
+  it.scopedLive(
+    "dist/bin.js answers each form alone, byte for byte what @effect/cli prints for it (dist/main.js), exit status included",
+    () =>
+      Effect.gen(function*() {
+        const bin = yield* alone
+        const forms = expectedForms()
+        expect(forms.length).toBeGreaterThanOrEqual(4 + 2 * 9)
+        yield* Effect.forEach(forms, (args) =>
+          Effect.gen(function*() {
+            const fast = yield* runNode([process.execPath, bin, ...args], plainEnv())
+            const real = yield* runNode([process.execPath, main, ...args], plainEnv())
+            expect({ args, ...fast }).toEqual({ args, ...real })
+            expect(real.code).toBe(0)
+            expect(real.stdout.length).toBeGreaterThan(0)
+          }), { concurrency: 2, discard: true })
+      }),
+    120_000
+  )
+
+  it.scopedLive(
+    "the same under NO_COLOR, FORCE_COLOR, TERM=dumb and a narrow COLUMNS (@effect/cli's help reads none of them)",
+    () =>
+      Effect.gen(function*() {
+        const bin = yield* alone
+        const envs = [{ NO_COLOR: "1" }, { FORCE_COLOR: "3" }, { TERM: "dumb" }, { COLUMNS: "40", LINES: "10" }]
+        const cases = envs.flatMap((env) => [["--help"], ["chat", "-h"], ["--version"]].map((args) => ({ env, args })))
+        yield* Effect.forEach(cases, ({ args, env }) =>
+          Effect.gen(function*() {
+            const fast = yield* runNode([process.execPath, bin, ...args], plainEnv(env))
+            const real = yield* runNode([process.execPath, main, ...args], plainEnv(env))
+            expect({ env, args, ...fast }).toEqual({ env, args, ...real })
+          }), { concurrency: 2, discard: true })
+      }),
+    120_000
+  )
+
+  it.scopedLive("any other arguments go to the CLI itself", () =>
+    Effect.gen(function*() {
+      const bin = yield* alone
+      // Alone, dist/bin.js has no CLI to import: these are not answered from the record.
+      for (const args of [["chat"], ["--help", "--log-level", "debug"], ["chat", "--help", "x"], ["--HELP"]]) {
+        const run = yield* runNode([process.execPath, bin, ...args], plainEnv())
+        expect(run.code).not.toBe(0)
+        expect(run.stderr).toContain("ERR_MODULE_NOT_FOUND")
+      }
+      // In dist/, they are: exactly as dist/main.js.
+      for (const args of [["chat"], ["--help", "--log-level", "debug"], ["nope", "--help"]]) {
+        const real = yield* runNode([process.execPath, main, ...args], plainEnv())
+        const run = yield* runNode([process.execPath, path.join(appDir, "dist", "bin.js"), ...args], plainEnv())
+        expect({ args, ...run }).toEqual({ args, ...real })
+      }
+    }), 60_000)
+
+  const onTerminal = "the same on a terminal (script(1)'s pseudo-terminal)"
+  if (!scriptProgram && process.env.CI !== "true") {
+    console.warn(`[${onTerminal}] skipped: script not found (apt-get install bsdutils)`)
+    it.skip(`${onTerminal} — skipped: script not found (apt-get install bsdutils)`, () => {})
+  } else {
+    it.scopedLive(
+      onTerminal,
+      () =>
+        Effect.gen(function*() {
+          expect(scriptProgram, "script not found (apt-get install bsdutils); required when CI=true").toBe(true)
+          const bin = yield* alone
+          const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
+          for (const args of [["--help"], ["tts", "--help"], ["--version"]]) {
+            const line = (file: string) => [process.execPath, file, ...args].map(quote).join(" ")
+            const fast = yield* runNode(
+              ["script", "-qec", line(bin), "/dev/null"],
+              plainEnv({ TERM: "xterm-256color" })
+            )
+            const real = yield* runNode(
+              ["script", "-qec", line(main), "/dev/null"],
+              plainEnv({ TERM: "xterm-256color" })
+            )
+            expect(real.code).toBe(0)
+            expect(real.stdout).toContain("\r\n") // a terminal indeed
+            expect({ args, ...fast }).toEqual({ args, ...real })
+          }
+        }),
+      60_000
+    )
+  }
 })
