@@ -8,7 +8,12 @@
  * spawn to exit:
  *
  * - `node -e 0`: the floor, Node's own start-up;
- * - `node apps/sample/dist/bin.js --help`: the CLI (the esbuild bundle);
+ * - `node apps/sample/dist/bin.js --help`: the CLI (the esbuild bundle), which
+ *   answers help and version from the text `@effect/cli` rendered for them at
+ *   build time (`apps/sample/src/Prerendered.ts`);
+ * - `node apps/sample/dist/main.js --help`: the CLI without that record:
+ *   `@effect/cli` loaded and rendering the help, i.e. what every other command
+ *   pays before its handler runs, plus the rendering;
  * - `node apps/sample/scripts/mimo.mjs --help`: what `pnpm mimo` runs (turbo's
  *   cache check of the CLI and its packages, then the CLI in the same process);
  * - `pnpm mimo --help`: the same through pnpm, as typed.
@@ -48,6 +53,7 @@ type MutableRow = { -readonly [K in keyof Results.Row]: Results.Row[K] }
 
 const repoRoot = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..")
 const bin = Path.join(repoRoot, "apps", "sample", "dist", "bin.js")
+const main = Path.join(repoRoot, "apps", "sample", "dist", "main.js")
 const script = Path.join(repoRoot, "apps", "sample", "scripts", "mimo.mjs")
 
 interface Command {
@@ -60,6 +66,7 @@ interface Command {
 const commands: ReadonlyArray<Command> = [
   { client: "node", label: "bare Node.js", file: process.execPath, args: ["-e", "0"] },
   { client: "mimo", label: "mimo (the bundle)", file: process.execPath, args: [bin, "--help"] },
+  { client: "mimo-cli", label: "mimo, help rendered by @effect/cli", file: process.execPath, args: [main, "--help"] },
   { client: "mimo-script", label: "pnpm mimo's script", file: process.execPath, args: [script, "--help"] },
   { client: "pnpm-mimo", label: "pnpm mimo", file: "pnpm", args: ["mimo", "--help"] }
 ]
@@ -237,6 +244,10 @@ const result = (
     "median ÷ bare `node -e 0`'s median in this run. CPU is the child's user + system time (Linux " +
     "/proc/self/stat of the runner: its waited-for children, 10 ms ticks), the mean of the runs: on a shared " +
     "machine it moves less than the wall time.",
+    "`dist/bin.js --help` prints the help `@effect/cli` rendered for exactly these arguments when the CLI was " +
+    "built (apps/sample/src/Prerendered.ts; a test keeps it byte for byte what `dist/main.js --help` prints); " +
+    "`dist/main.js --help` is the CLI without that record: `effect` and `@effect/cli` loaded and the help " +
+    "rendered, i.e. what any other command costs before its handler runs, plus the rendering.",
     "\"pnpm mimo's script\" is what `pnpm mimo` and `pnpm start` run: `turbo run build` of the CLI and its " +
     "packages (a cache hit here), quiet unless the build fails, then the CLI in the same process; its row minus " +
     "the bundle's is what the build check costs. \"pnpm mimo\" adds pnpm's own start-up (and pnpm's echo of the " +
