@@ -15,7 +15,7 @@
 //
 // Help and version are prerendered (src/Prerendered.ts): a first pass bundles
 // with no record, then `node dist/main.js` (the real CLI) runs for each form
-// (no arguments, --help, -h, --version, and `<command> --help` / `-h` for every
+// (--help, -h, --version, and `<command> --help` / `-h` for every
 // command listed under COMMANDS, recursively) and what it prints is recorded;
 // a second pass bundles again with that record in dist/bin.js (esbuild's
 // `define`), and every form is run once more through dist/bin.js: any byte of
@@ -127,7 +127,9 @@ const record = async (forms) => {
   forms.forEach((args, i) => recorded.set(JSON.stringify(args), outputs[i]))
   return outputs
 }
-const [rootHelp] = await record([["--help"], [], ["-h"], ["--version"]])
+// Flags only: `mimo` with no arguments prints the help today, but it runs the root command's handler should
+// it ever get one, which a build must not do.
+const [rootHelp] = await record([["--help"], ["-h"], ["--version"]])
 let parents = [{ path: [], help: rootHelp }]
 while (parents.length > 0) {
   const paths = parents.flatMap((p) => subcommands(p.help.stdout).map((name) => [...p.path, name]))

@@ -9,7 +9,7 @@
  * what it printed (stdout, stderr, exit status), then bundles again with that
  * record in place of {@link table}:
  *
- * - no arguments, `--help`, `-h`, `--version`;
+ * - `--help`, `-h`, `--version`;
  * - `<command> --help` and `<command> -h`, for every command (the build finds
  *   them in the COMMANDS section of the help, recursively).
  *

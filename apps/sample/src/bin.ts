@@ -2,7 +2,7 @@
 /**
  * The entry point of `mimo` (`dist/bin.js`).
  *
- * Help and version (`mimo`, `mimo --help`, `mimo <command> --help`, `-h`,
+ * Help and version (`mimo --help`, `mimo <command> --help`, `-h`,
  * `mimo --version`) are answered from the text `@effect/cli` rendered for
  * exactly those arguments when the CLI was built (`Prerendered.ts`): Node
  * starts, this small file runs, and nothing else is loaded. Any other
