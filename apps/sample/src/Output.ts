@@ -19,7 +19,7 @@ import { Reported } from "./Reported.js"
 
 /**
  * The failure of a command whose error was already shown to the user (its own
- * module, so that `bin.ts` recognises it without loading this one).
+ * module, so that `Main.ts` recognises it without loading this one).
  */
 export { Reported }
 
