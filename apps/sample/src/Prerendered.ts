@@ -17,8 +17,9 @@
  * those forms is answered from the record (no `effect`, no `@effect/cli`
  * loaded); any other, even one more flag, goes to the real CLI. The record
  * never drifts from the CLI: it is rendered from the same build, the build
- * checks `dist/bin.js` against it, and `test/Cli.test.ts` compares
- * `dist/bin.js` with `dist/main.js` byte for byte for every form, under
+ * checks `dist/bin.js` against it, and `test/Cli.test.ts` compares it with
+ * what `Program.ts` renders from the sources, and `dist/bin.js` with
+ * `dist/main.js` byte for byte for every form, under
  * `NO_COLOR`, `FORCE_COLOR`, `TERM=dumb`, `COLUMNS` and on a terminal
  * (`@effect/cli` renders its help the same under all of them: 80 columns,
  * ANSI styles; if it ever does not, that test fails).

@@ -14,6 +14,7 @@ import * as Simulator from "@effect-mimo/simulator/Simulator"
 import * as CommandDescriptor from "@effect/cli/CommandDescriptor"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { execFileSync, spawn } from "node:child_process"
@@ -21,8 +22,10 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { beforeAll } from "vitest"
+import * as util from "node:util"
+import { beforeAll, vi } from "vitest"
 import * as Cli from "../src/Cli.js"
+import * as Program from "../src/Program.js"
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const bin = path.join(appDir, "dist", "bin.js")
@@ -536,14 +539,38 @@ describe("mimo: prerendered help and version", () => {
   )
   const main = path.join(appDir, "dist", "main.js")
 
-  it("records exactly the help of every command declared in Cli.ts (-h and --help) and --version", () => {
-    const table = Schema.decodeUnknownSync(Schema.parseJson(Prerendered))(
+  const readTable = () =>
+    Schema.decodeUnknownSync(Schema.parseJson(Prerendered))(
       fs.readFileSync(path.join(appDir, "dist", "prerendered.json"), "utf8")
     )
+
+  it("records exactly the help of every command declared in Cli.ts (-h and --help) and --version", () => {
+    const table = readTable()
     const forms = table.forms.map(([key]) => key).sort()
     expect(forms).toEqual(expectedForms().map((args) => JSON.stringify(args)).sort())
     for (const [, index] of table.forms) expect(table.outputs[index].status).toBe(0)
   })
+
+  it.live("the record is what @effect/cli renders now from the sources (Program.ts in this process), form by form", () =>
+    Effect.gen(function*() {
+      const table = readTable()
+      const recorded = new Map(table.forms)
+      for (const args of expectedForms()) {
+        let stdout = ""
+        let stderr = ""
+        const log = vi.spyOn(console, "log").mockImplementation((...xs) => void (stdout += util.format(...xs) + "\n"))
+        const error = vi.spyOn(console, "error").mockImplementation((...xs) =>
+          void (stderr += util.format(...xs) + "\n")
+        )
+        const exit = yield* Effect.exit(Program.program([process.execPath, "mimo", ...args])).pipe(
+          Effect.ensuring(Effect.sync(() => (log.mockRestore(), error.mockRestore())))
+        )
+        const index = recorded.get(JSON.stringify(args))
+        expect(index).toBeDefined()
+        expect({ args, stdout, stderr, status: Exit.isSuccess(exit) ? 0 : 1 })
+          .toEqual({ args, ...table.outputs[index ?? -1] })
+      }
+    }))
 
   it.scopedLive(
     "dist/bin.js answers each form alone, byte for byte what @effect/cli prints for it (dist/main.js), exit status included",
