@@ -55,8 +55,8 @@ export interface Table {
 declare const __MIMO_PRERENDERED__: string | undefined
 
 /**
- * The embedded record: `null` in the build's first pass, in `dist/main.js`, and
- * when this file runs from source (the tests), where nothing is prerendered.
+ * The embedded record: `null` in the build's first pass and when this file
+ * runs from source (the tests), where nothing is prerendered.
  *
  * @since 0.1.0
  */
