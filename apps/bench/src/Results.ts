@@ -23,6 +23,32 @@ export const Errors = Schema.Record({ key: Schema.String, value: Schema.Number }
 export type Errors = typeof Errors.Type
 
 /**
+ * What one process of the Redis outage row measured (resilience case): its
+ * calls, the epoch milliseconds of each success, and of each switch of its
+ * limiter to the in-process fallback (`downAt`) and back to Redis (`upAt`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const OutageRun = Schema.Struct({
+  kind: Schema.Literal("outage"),
+  successes: Schema.Number,
+  failures: Schema.Number,
+  errors: Errors,
+  startedAt: Schema.Number,
+  endedAt: Schema.Number,
+  successTimes: Schema.Array(Schema.Number),
+  downAt: Schema.Array(Schema.Number),
+  upAt: Schema.Array(Schema.Number)
+})
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type OutageRun = typeof OutageRun.Type
+
+/**
  * What one chat-load child measured (overhead, rate limit, faults, shared limit).
  *
  * @since 0.1.0
@@ -125,7 +151,7 @@ export type MemoryRun = typeof MemoryRun.Type
  * @since 0.1.0
  * @category models
  */
-export const Run = Schema.Union(ChatRun, StreamRun, MemoryRun)
+export const Run = Schema.Union(ChatRun, StreamRun, MemoryRun, OutageRun)
 
 /**
  * @since 0.1.0

@@ -155,6 +155,8 @@ export interface Child {
   /** Tells a child started with a barrier to begin. */
   readonly go: () => void
   readonly outcome: Promise<Outcome>
+  /** The lines the child printed (stderr; stdout too with `captureOutput`), the first 1,000. */
+  readonly printed: () => ReadonlyArray<string>
 }
 
 const Message = Schema.Union(
@@ -172,17 +174,31 @@ const Message = Schema.Union(
  * @category children
  */
 export const spawnCase = (
-  name: "chat" | "stream" | "memory",
+  name: "chat" | "stream" | "memory" | "redisOutage",
   client: string,
   config: unknown,
-  options: { readonly timeoutMs: number; readonly nodeArgs?: ReadonlyArray<string> | undefined }
+  options: {
+    readonly timeoutMs: number
+    readonly nodeArgs?: ReadonlyArray<string> | undefined
+    /** Also read the child's stdout (left unread otherwise) into `printed`. */
+    readonly captureOutput?: boolean | undefined
+  }
 ): Child => {
   const proc = ChildProcess.spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), dist(`./cases/${name}.js`).pathname, client, JSON.stringify(config)],
-    { stdio: ["ignore", "ignore", "pipe", "ipc"] }
+    { stdio: ["ignore", options.captureOutput === true ? "pipe" : "ignore", "pipe", "ipc"] }
   )
   let err = ""
+  const printed: Array<string> = []
+  const partial = { stdout: "", stderr: "" }
+  const collect = (stream: "stdout" | "stderr") => (b: Buffer) => {
+    const lines = (partial[stream] + b.toString()).split("\n")
+    partial[stream] = lines.pop() ?? ""
+    for (const line of lines) if (printed.length < 1000) printed.push(line)
+  }
+  proc.stdout?.on("data", collect("stdout"))
+  proc.stderr?.on("data", collect("stderr"))
   proc.stderr?.on("data", (b: Buffer) => {
     err = (err + b.toString()).slice(-4000)
   })
@@ -231,7 +247,8 @@ export const spawnCase = (
     outcome,
     go: () => {
       if (proc.connected) proc.send("go")
-    }
+    },
+    printed: () => [...printed, ...[partial.stdout, partial.stderr].filter((line) => line !== "")]
   }
 }
 

@@ -12,7 +12,7 @@
  * - `--render`: only write `BENCHMARKS.md` again from `results.json` (and `apps/bench/analysis.md`), no run.
  *
  * `BENCH_RESILIENCE_ROWS=told,5xx` (environment) runs only the resilience rows whose step name contains one of
- * the words (stray, 5xx, real, told, Redis, 503, quota, breaker): one row measured alone, with `--out`.
+ * the words, in any case (stray, 5xx, real, told, redis, 503, quota, breaker): one row measured alone, with `--out`.
  *
  * @since 0.1.0
  */

@@ -25,7 +25,7 @@ import * as Schema from "effect/Schema"
 import { AudioFormat as AudioFormatSchema } from "./internal/audioFormat.js"
 import { isTextChunk } from "./internal/chunkGuard.js"
 import { isTextResponse } from "./internal/responseGuard.js"
-import * as Speech from "./Speech.js"
+import * as Speech from "./internal/speech.js"
 import * as StreamAccumulator from "./StreamAccumulator.js"
 
 // -----------------------------------------------------------------------------
@@ -1378,7 +1378,7 @@ export const SpeechInput: typeof Speech.Input = Speech.Input
  * @since 0.1.0
  * @category speech
  */
-export type SpeechInput = Speech.Input
+export type SpeechInput = typeof Speech.Input.Type
 
 /**
  * The default TTS model of `speechRequest` (`Speech.defaultModel`).

@@ -43,6 +43,7 @@ import type * as MimoError from "./MimoError.js"
 import type * as MimoTransport from "./MimoTransport.js"
 import type * as Model from "./Model.js"
 import type * as RetryQuota from "./RetryQuota.js"
+import type * as SpeechModule from "./Speech.js"
 import type * as Validation from "./Validation.js"
 
 /**
@@ -227,9 +228,13 @@ export interface Service {
     request: ChatCompletion.Request,
     options?: CallOptions
   ) => Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError>
-  /** Text-to-speech through chat completions: the decoded audio bytes. */
+  /**
+   * Text-to-speech through chat completions: the decoded audio bytes. Takes the caller's input, or the
+   * `Speech.Prepared` a decorator made of it with `Speech.prepare` (sent as it was built, without validating
+   * or building it again, when prepared against this service's `profile`).
+   */
   readonly speech: (
-    input: ChatCompletion.SpeechInput,
+    input: ChatCompletion.SpeechInput | SpeechModule.Prepared,
     options?: CallOptions
   ) => Effect.Effect<Speech, MimoError.MimoError>
   /** `GET /models`. */

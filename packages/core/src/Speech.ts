@@ -1,16 +1,21 @@
 /**
  * `Speech`: text-to-speech through chat completions (`mimo-api.md` §5), in
- * plain terms. `MimoClient.speech` validates an {@link Input} on its own
- * fields (`Validation.validateSpeechRequest`: errors name `voice`,
- * `instructions`, `text`, …), builds the chat request once with
- * {@link toRequest}, and sends that request.
+ * plain terms. An {@link Input} is validated on its own fields (errors name
+ * `voice`, `instructions`, `text`, …) and built into the chat request once,
+ * by {@link prepare}: the result, a {@link Prepared}, is what
+ * `MimoClient.speech` sends, and what a decorator of the client (the rate
+ * limiter of `@effect-mimo/resilience`, for one) reads and passes on, so that
+ * a decorated call is built and validated once, end to end.
  *
  * @since 0.1.0
  */
-import * as Schema from "effect/Schema"
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import type { Request } from "./ChatCompletion.js"
-import { AudioFormat } from "./internal/audioFormat.js"
 import * as internal from "./internal/speech.js"
+import * as validation from "./internal/validation.js"
+import type * as MimoError from "./MimoError.js"
+import * as Validation from "./Validation.js"
 
 /**
  * A text-to-speech request, in plain terms.
@@ -36,17 +41,7 @@ import * as internal from "./internal/speech.js"
  * @since 0.1.0
  * @category models
  */
-export const Input = Schema.Struct({
-  model: Schema.optional(Schema.String),
-  text: Schema.String,
-  style: Schema.optional(Schema.String),
-  instructions: Schema.optional(Schema.String),
-  voice: Schema.optional(Schema.String),
-  format: Schema.optional(AudioFormat),
-  optimizeTextPreview: Schema.optional(Schema.Boolean),
-  stream: Schema.optional(Schema.Boolean),
-  maxCompletionTokens: Schema.optional(Schema.Number)
-}).annotations({ identifier: "SpeechInput" })
+export const Input: typeof internal.Input = internal.Input
 
 /**
  * @since 0.1.0
@@ -94,3 +89,108 @@ export const defaultModel: string = internal.defaultModel
  * @category constructors
  */
 export const toRequest: (input: Input) => Request = internal.toRequest
+
+/**
+ * The brand of a {@link Prepared}.
+ *
+ * @example
+ * ```ts
+ * import { Speech } from "@effect-mimo/core"
+ *
+ * typeof Speech.PreparedTypeId // "symbol"
+ * ```
+ *
+ * @since 0.2.0
+ * @category symbols
+ */
+export const PreparedTypeId: typeof internal.PreparedTypeId = internal.PreparedTypeId
+
+/**
+ * @since 0.2.0
+ * @category symbols
+ */
+export type PreparedTypeId = typeof PreparedTypeId
+
+/**
+ * A speech input validated and built once, against a validation profile:
+ * the caller's `input` as it was, the profile, and the outcome, either the
+ * chat request it builds or the `ValidationError` that names the input's
+ * field (`voice`, `instructions`, `text`, …).
+ *
+ * Only {@link prepare} makes one (the type is branded, and `MimoClient.speech`
+ * recognises the instances {@link prepare} made: a look-alike is validated as
+ * an input, never sent as it is), so the request cannot disagree with the
+ * input. `MimoClient.speech` accepts a `Prepared` in place of an input and
+ * sends its request without validating or building again (or fails with its
+ * error, before any attempt), provided it was prepared against the client's
+ * own profile (`MimoClient.Service.profile`); otherwise it validates
+ * `input` anew.
+ *
+ * @example
+ * ```ts
+ * import { MimoClient, Speech } from "@effect-mimo/core"
+ * import { Effect, Either } from "effect"
+ *
+ * // A decorator of `MimoClient.Service` that reads the model of each speech call, validated once.
+ * const logModels = (service: MimoClient.Service): MimoClient.Service => ({
+ *   ...service,
+ *   speech: (input, options) =>
+ *     Effect.flatMap(Speech.prepare(input, service.profile), (prepared) =>
+ *       Either.isRight(prepared.request)
+ *         ? Effect.zipRight(Effect.logDebug(`speech on ${prepared.request.right.model}`), service.speech(prepared, options))
+ *         : service.speech(prepared, options))
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Prepared {
+  readonly [PreparedTypeId]: PreparedTypeId
+  /** The caller's input, as it was given. */
+  readonly input: Input
+  /** The validation profile it was checked against. */
+  readonly profile: Validation.Profile
+  /** The chat request it builds (`Right`), or why it is invalid (`Left`). */
+  readonly request: Either.Either<Request, MimoError.ValidationError>
+}
+
+/**
+ * Validates a speech input on its own fields and builds its chat request,
+ * once (`Validation.validateSpeechRequest` does the same checks), keeping the
+ * outcome in a {@link Prepared}; it never fails (an invalid input gives a
+ * `Prepared` holding its `ValidationError`) and logs the validation's warnings,
+ * as a call would. Given a `Prepared` of the same profile it returns it as it
+ * is: a stack of decorators prepares once.
+ *
+ * @example
+ * ```ts
+ * import { Speech } from "@effect-mimo/core"
+ * import { Effect } from "effect"
+ *
+ * const prepared = Effect.runSync(Speech.prepare({ text: "Hello!", voice: "Mia", format: "mp3" }))
+ * // prepared.request: Right({ model: "mimo-v2.5-tts", messages: [...], audio: { format: "mp3", voice: "Mia" } })
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const prepare = (
+  input: Input | Prepared,
+  profile: Validation.Profile = Validation.xiaomi
+): Effect.Effect<Prepared> => validation.prepareSpeech(input, profile)
+
+/**
+ * Whether `u` is a {@link Prepared} made by {@link prepare}.
+ *
+ * @example
+ * ```ts
+ * import { Speech } from "@effect-mimo/core"
+ *
+ * Speech.isPrepared({ text: "Hello!" }) // false
+ * ```
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isPrepared: (u: unknown) => u is Prepared = internal.isPrepared

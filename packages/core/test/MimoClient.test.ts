@@ -11,6 +11,7 @@ import {
   Chunk,
   Duration,
   Effect,
+  Either,
   Exit,
   FastCheck as fc,
   Fiber,
@@ -22,7 +23,7 @@ import {
   Stream,
   TestClock
 } from "effect"
-import type { ChatCompletion } from "../src/index.js"
+import { ChatCompletion, Speech, type Validation } from "../src/index.js"
 import { MimoClient, MimoError, MimoTransport, Redaction, RetryPolicy, ServerError } from "../src/index.js"
 
 const key = "sk-core-test-KEY-42"
@@ -259,6 +260,54 @@ describe("MimoClient over a fake transport", () => {
         messages: [{ role: "user", content: "Warmly." }, { role: "assistant", content: "Hello" }],
         audio: { format: "mp3", voice: "Mia" }
       })
+    }))
+
+  it.effect("speech takes a Speech.Prepared: sent as built, revalidated for another profile, never a look-alike", () =>
+    Effect.gen(function*() {
+      const audio = JSON.stringify({
+        id: "r",
+        object: "chat.completion",
+        choices: [{
+          index: 0,
+          finish_reason: "stop",
+          message: { role: "assistant", content: "", audio: { data: "UklGRg==" } }
+        }]
+      })
+      const answer: Answer = { _tag: "Response", status: 200, body: audio }
+      const { mimo, sent } = yield* clientWith([answer, answer, answer])
+      const input: ChatCompletion.SpeechInput = { text: "Hello", voice: "Mia", format: "mp3", maxCompletionTokens: 100 }
+      // Prepared against the client's profile: its very request is sent.
+      const prepared = yield* Speech.prepare(input, mimo.profile)
+      expect(Either.isRight(prepared.request)).toBe(true)
+      const speech = yield* mimo.speech(prepared)
+      expect(speech.format).toBe("mp3")
+      expect(JSON.parse(sent[0]!.body ?? "")).toEqual(
+        JSON.parse(JSON.stringify(ChatCompletion.toBody({ ...Either.getOrThrow(prepared.request), stream: false })))
+      )
+      // A Prepared holding an error fails with it, before any attempt.
+      const invalid = yield* Speech.prepare({ model: "mimo-v2.5-tts-voiceclone", text: "hi" }, mimo.profile)
+      const error = failure(yield* Effect.exit(mimo.speech(invalid)))
+      expect(error._tag === "ValidationError" && error.field).toBe("voice")
+      expect(error.attempts).toBe(0)
+      expect(sent).toHaveLength(1)
+      // Prepared against another profile (where 100 tokens are too many): the client checks the input against its own.
+      const strict: Validation.Profile = {
+        ...mimo.profile,
+        maxCompletionTokensByModel: { ...mimo.profile.maxCompletionTokensByModel, "mimo-v2.5-tts": { min: 1, max: 10 } }
+      }
+      const elsewhere = yield* Speech.prepare(input, strict)
+      expect(Either.isLeft(elsewhere.request)).toBe(true)
+      yield* mimo.speech(elsewhere)
+      expect(sent).toHaveLength(2)
+      // A look-alike (not made by Speech.prepare) is validated as an input, never sent as it claims.
+      const forged: Speech.Prepared = {
+        ...prepared,
+        request: Either.right({ model: "mimo-v2.5-tts", messages: [{ role: "assistant", content: "forged" }] })
+      }
+      expect(Speech.isPrepared(forged)).toBe(false)
+      const rejected = failure(yield* Effect.exit(mimo.speech(forged)))
+      expect(rejected._tag === "ValidationError" && rejected.field).toBe("text")
+      expect(sent).toHaveLength(2)
     }))
 
   it.effect("a 2xx body past the cap is a ResponseDecodeError, not retried", () =>

@@ -16,7 +16,9 @@
  * `close` event, whichever comes first — switches the limiter to its
  * **in-process fallback**: the same limiter over memory, at this process's
  * share of the limit (1 / the number of processes that kept a heartbeat in
- * Redis over the last 5 s, or `fallbackShare`). No admission waits for
+ * Redis over the last 5 s, or `fallbackShare`), its buckets starting each
+ * outage empty (no burst at the switch, when the shared budget was just
+ * spent) and refilled at exactly that share of the rate. No admission waits for
  * Redis while it is down: the fleet keeps about its full limit, each
  * process its share. The connection reconnects every ≤ 500 ms, and a probe
  * runs every 250 ms; the limiter is back on the shared buckets as soon as

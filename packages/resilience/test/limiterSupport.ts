@@ -49,11 +49,14 @@ export const unavailable: Reply = fromError(new MimoError.ServiceUnavailable({ m
  */
 export const fakeServer = (handle: (n: number, at: number) => Effect.Effect<Reply>) => {
   const sent: Array<Sent> = []
+  /** The body of each request (JSON text), in the order they arrived. */
+  const bodies: Array<string> = []
   let inFlight = 0
   let maxInFlight = 0
   const client = HttpClient.make((request, url) =>
     Effect.gen(function*() {
       const at = yield* Clock.currentTimeMillis
+      bodies.push(request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : "")
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
       const reply = yield* handle(sent.length, at).pipe(Effect.ensuring(Effect.sync(() => void inFlight--)))
@@ -63,6 +66,7 @@ export const fakeServer = (handle: (n: number, at: number) => Effect.Effect<Repl
   )
   return {
     sent,
+    bodies,
     get maxInFlight() {
       return maxInFlight
     },

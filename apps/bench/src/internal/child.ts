@@ -55,34 +55,10 @@ export const control = (origin: string, path: string, method = "POST"): Promise<
   })
 
 /**
- * Runs a case in this process: decodes the client id and the config, builds
- * the client, calls `body`, sends the result and exits.
+ * Runs `run` as the child's whole life: sends the message it ends with (an error if it throws, a deadlock if the
+ * event loop empties first) and exits.
  */
-export const main = <A, I>(
-  config: Schema.Schema<A, I>,
-  clientOptions: (config: A) => Clients.Options,
-  hasBarrier: (config: A) => boolean,
-  body: (client: Clients.BenchClient, config: A) => Promise<Results.Run>
-): void => {
-  const run = async (): Promise<Message> => {
-    const id = process.argv[2] ?? ""
-    if (!Clients.isId(id)) return { _tag: "Error", reason: `unknown client ${id}` }
-    const decoded = Schema.decodeUnknownEither(Schema.parseJson(config))(process.argv[3] ?? "{}")
-    if (decoded._tag === "Left") return { _tag: "Error", reason: String(decoded.left) }
-    let client: Clients.BenchClient
-    try {
-      client = await Clients.make(id, clientOptions(decoded.right))
-    } catch (e) {
-      if (e instanceof Clients.NotAvailable) return { _tag: "NotAvailable", reason: e.message }
-      throw e
-    }
-    if (hasBarrier(decoded.right)) await barrier()
-    try {
-      return { _tag: "Result", run: await body(client, decoded.right) }
-    } finally {
-      await client.close()
-    }
-  }
+const serve = (run: () => Promise<Message>): void => {
   // A case whose fibers all wait on nothing (a deadlock) empties the event loop: Node would exit 0 silently.
   let finished = false
   process.on("beforeExit", () => {
@@ -102,3 +78,47 @@ export const main = <A, I>(
     (e: unknown) => send({ _tag: "Error", reason: e instanceof Error ? (e.stack ?? e.message) : String(e) })
   ).finally(() => process.exit(0))
 }
+
+/**
+ * Runs a case in this process: decodes the client id and the config, builds
+ * the client, calls `body`, sends the result and exits.
+ */
+export const main = <A, I>(
+  config: Schema.Schema<A, I>,
+  clientOptions: (config: A) => Clients.Options,
+  hasBarrier: (config: A) => boolean,
+  body: (client: Clients.BenchClient, config: A) => Promise<Results.Run>
+): void =>
+  serve(async (): Promise<Message> => {
+    const id = process.argv[2] ?? ""
+    if (!Clients.isId(id)) return { _tag: "Error", reason: `unknown client ${id}` }
+    const decoded = Schema.decodeUnknownEither(Schema.parseJson(config))(process.argv[3] ?? "{}")
+    if (decoded._tag === "Left") return { _tag: "Error", reason: String(decoded.left) }
+    let client: Clients.BenchClient
+    try {
+      client = await Clients.make(id, clientOptions(decoded.right))
+    } catch (e) {
+      if (e instanceof Clients.NotAvailable) return { _tag: "NotAvailable", reason: e.message }
+      throw e
+    }
+    if (hasBarrier(decoded.right)) await barrier()
+    try {
+      return { _tag: "Result", run: await body(client, decoded.right) }
+    } finally {
+      await client.close()
+    }
+  })
+
+/**
+ * Runs a case that builds its own client (not one of `Clients`): decodes the config and calls `body`, which
+ * calls `ready` once it is ready to start (the runner's barrier: it resolves on `go`); sends the result and exits.
+ */
+export const mainOwn = <A, I>(
+  config: Schema.Schema<A, I>,
+  body: (config: A, ready: () => Promise<void>) => Promise<Results.Run>
+): void =>
+  serve(async (): Promise<Message> => {
+    const decoded = Schema.decodeUnknownEither(Schema.parseJson(config))(process.argv[3] ?? "{}")
+    if (decoded._tag === "Left") return { _tag: "Error", reason: String(decoded.left) }
+    return { _tag: "Result", run: await body(decoded.right, barrier) }
+  })

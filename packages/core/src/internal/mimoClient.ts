@@ -26,6 +26,7 @@ import type * as Redaction from "../Redaction.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as RetryQuota from "../RetryQuota.js" // retry-quota (issue 13)
 import * as ServerError from "../ServerError.js"
+import type * as Speech from "../Speech.js"
 import * as Validation from "../Validation.js"
 import { isTextChunk } from "./chunkGuard.js"
 import * as Json from "./json.js"
@@ -34,6 +35,7 @@ import { defaultMaxBodySize, timeoutError } from "./mimoTransport.js"
 /** @internal */
 export { defaultMaxBodySize }
 import * as Redacting from "./redaction.js"
+import * as SpeechInternal from "./speech.js"
 import { excerpt, makeChunkReader } from "./sse.js"
 
 /** @internal */
@@ -873,19 +875,25 @@ export const make = (
       )))
     }
 
-    // Speech is validated on the caller's own fields (`voice`, `instructions`, `text`, ...) and built once by
-    // `Validation.validateSpeechRequest`; the built request is sent as it is (not validated again).
+    // Speech is validated on the caller's own fields (`voice`, `instructions`, `text`, ...) and built once: by
+    // `Speech.prepare` (a decorator of this service did it, and passes the `Prepared` on), or here. The built
+    // request is sent as it is (not validated again).
     const speech = (
-      input: ChatCompletion.SpeechInput,
+      input: Speech.Input | Speech.Prepared,
       call?: Client.CallOptions
     ): Effect.Effect<Client.Speech, MimoError.MimoError> =>
       Effect.suspend(() => {
         const built: { request?: ChatCompletion.Request } = {}
-        const validated = Effect.tap(Validation.validateSpeechRequest(input, profile), (request) => {
+        const valid = SpeechInternal.isPrepared(input) && input.profile === profile
+          ? Either.match(input.request, { onLeft: Effect.fail, onRight: Effect.succeed })
+          : Validation.validateSpeechRequest(SpeechInternal.isPrepared(input) ? input.input : input, profile)
+        const validated = Effect.tap(valid, (request) => {
           built.request = request
         })
+        const model = (SpeechInternal.isPrepared(input) ? input.input : input).model ??
+          ChatCompletion.defaultSpeechModel
         return Effect.flatMap(
-          sendChat(validated, input.model ?? ChatCompletion.defaultSpeechModel, call),
+          sendChat(validated, model, call),
           (response) => {
             const data = response.choices[0]?.message?.audio?.data
             if (typeof data !== "string" || data === "") {

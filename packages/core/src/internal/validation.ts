@@ -8,8 +8,10 @@ import * as AST from "effect/SchemaAST"
 import * as ChatCompletion from "../ChatCompletion.js"
 import * as MimoError from "../MimoError.js"
 import * as Model from "../Model.js"
+import type * as Speech from "../Speech.js"
 import type { Profile, Range, ToolChoiceKind } from "../Validation.js"
 import { isTextRequest } from "./requestGuard.js"
+import * as SpeechInternal from "./speech.js"
 
 type Failure = MimoError.ValidationError | undefined
 
@@ -756,18 +758,17 @@ const decodeRequestSchema = ParseResult.decodeUnknownEither(ChatCompletion.Reque
 const decodeRequest = (input: unknown): Either.Either<ChatCompletion.Request, ParseResult.ParseIssue> =>
   isTextRequest(input) ? Either.right(input) : decodeRequestSchema(input)
 
+const unreadable = (): MimoError.ValidationError =>
+  fail(
+    "request",
+    "(unreadable)",
+    "a plain JSON-like object",
+    "request: could not be read (a property access threw); expected a plain JSON-like object"
+  )
+
 const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Effect<A, MimoError.ValidationError> =>
   Effect.suspend(() => {
-    const result = Either.try({
-      try: f,
-      catch: () =>
-        fail(
-          "request",
-          "(unreadable)",
-          "a plain JSON-like object",
-          "request: could not be read (a property access threw); expected a plain JSON-like object"
-        )
-    })
+    const result = Either.try({ try: f, catch: unreadable })
     return Either.isLeft(result) ? Effect.fail(result.left) : Either.isLeft(result.right) ?
       Effect.fail(result.right.left) :
       Effect.succeed(result.right.right)
@@ -888,6 +889,23 @@ export const validateSpeechRequest = (
     const warnings: Array<Warning> = []
     const checked = run(() => checkSpeechInput(input, profile, warnings))
     return Effect.tap(checked, () => warnings.length === 0 ? Effect.void : logWarnings(warnings))
+  })
+
+/** @internal */
+export const prepareSpeech = (
+  input: Speech.Input | Speech.Prepared,
+  profile: Profile
+): Effect.Effect<Speech.Prepared> =>
+  Effect.suspend(() => {
+    if (SpeechInternal.isPrepared(input)) {
+      if (input.profile === profile) return Effect.succeed(input)
+      return prepareSpeech(input.input, profile)
+    }
+    const warnings: Array<Warning> = []
+    const read = Either.try({ try: () => checkSpeechInput(input, profile, warnings), catch: unreadable })
+    const checked = Either.isLeft(read) ? Either.left(read.left) : read.right
+    const prepared = SpeechInternal.make(input, profile, checked)
+    return warnings.length === 0 ? Effect.succeed(prepared) : Effect.as(logWarnings(warnings), prepared)
   })
 
 const checkSpeechInput = (

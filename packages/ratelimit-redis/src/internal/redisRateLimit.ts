@@ -179,11 +179,14 @@ export const makeStore = (
       return Effect.sync(() => redis.off("ready", onReady))
     }).pipe(Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (r) => r })))
     let up = ready
+    /** The outages so far (the fallback's buckets start empty in each). */
+    let outages = up ? 0 : 1
     metrics.redisUp.unsafeUpdate(up ? 1 : 0, [])
     if (!up) metrics.fallbacks.unsafeUpdate(1, [])
     const markDown = (reason: string): void => {
       if (!up) return
       up = false
+      outages++
       metrics.redisUp.unsafeUpdate(0, [])
       metrics.fallbacks.unsafeUpdate(1, [])
       log("MiMo rate limiter: Redis is unreachable; limiting in process at this process's share", {
@@ -264,9 +267,21 @@ export const makeStore = (
     const local = yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory))
     const localPauses = RateLimit.memoryPauses()
 
-    /** The fallback takes this process's share of the limit: a bucket `share` times the size, refilled as fast. */
-    const fallbackConsume: RateLimiter.RateLimiter["consume"] = (o) =>
-      local.consume({ ...o, limit: Math.max(1, Math.round(o.limit * share())) })
+    // The fallback takes this process's share of the limit: a bucket `share` times the size, refilled `share` times
+    // as fast (the window is stretched by the bucket's rounding, so that the processes' rates add up to the limit,
+    // not above it). Each bucket starts an outage empty: the shared one was in use, and the server's own bucket may
+    // be empty too, so a full local burst in every process at once would overshoot the account's limit at the
+    // switch (4 processes at 50 req/s: about 40 429s, apps/bench's Redis outage row).
+    const drainedIn = new Map<string, number>()
+    const fallbackConsume: RateLimiter.RateLimiter["consume"] = (o) => {
+      const s = share()
+      const limit = Math.max(1, Math.round(o.limit * s))
+      const window = Duration.millis((Duration.toMillis(Duration.decode(o.window)) * limit) / (o.limit * s))
+      const scaled = { ...o, limit, window }
+      if (drainedIn.get(o.key) === outages) return local.consume(scaled)
+      drainedIn.set(o.key, outages)
+      return Effect.zipRight(local.consume({ ...scaled, tokens: limit, onExceeded: "delay" }), local.consume(scaled))
+    }
 
     const viaRedis = <A>(
       what: string,

@@ -4,9 +4,10 @@
  *
  * @internal
  */
-import { ChatCompletion } from "@effect-mimo/core"
-import type { MimoClient, MimoError } from "@effect-mimo/core"
-import type * as Effect from "effect/Effect"
+import { Speech } from "@effect-mimo/core"
+import type { ChatCompletion, MimoClient, MimoError } from "@effect-mimo/core"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type * as Stream from "effect/Stream"
 
 /** `outer` wraps `inner`: the caller's hook sees the decorator's work (waits, refusals) as part of the attempt. */
@@ -46,33 +47,6 @@ export interface Decorator {
   readonly models?: (call: MimoClient.CallOptions | undefined) => MimoClient.CallOptions | undefined
 }
 
-/**
- * The speech request a decorator built, carried down the stack in the call options it passes on (under a symbol
- * the core ignores): the next decorator takes it instead of building it again. Per call, and only for the very
- * input object it was built from.
- */
-const builtSpeech: unique symbol = Symbol.for("@effect-mimo/resilience/builtSpeech")
-
-interface Carried {
-  readonly input: ChatCompletion.SpeechInput
-  readonly request: ChatCompletion.Request
-}
-
-type Carrying = MimoClient.CallOptions & { readonly [builtSpeech]?: Carried }
-
-/** @internal */
-export const speechRequest = (input: ChatCompletion.SpeechInput, call: MimoClient.CallOptions | undefined) => {
-  const carried = (call as Carrying | undefined)?.[builtSpeech]
-  return carried !== undefined && carried.input === input ? carried.request : ChatCompletion.speechRequest(input)
-}
-
-/** `call` carrying the request built from `input`. */
-const carrying = (
-  call: MimoClient.CallOptions | undefined,
-  input: ChatCompletion.SpeechInput,
-  request: ChatCompletion.Request
-): Carrying => ({ ...call, [builtSpeech]: { input, request } })
-
 /** A service whose calls go through `decorator` before reaching `service`. */
 export const decorate = (service: MimoClient.Service, decorator: Decorator): MimoClient.Service => ({
   baseUrl: service.baseUrl,
@@ -85,10 +59,14 @@ export const decorate = (service: MimoClient.Service, decorator: Decorator): Mim
     : (request, call) => decorator.stream!(request, call, (c) => service.stream(request, c)),
   speech: decorator.speech === undefined
     ? service.speech
-    : (input, call) => {
-      const request = speechRequest(input, call)
-      return decorator.speech!(request, call, (c) => service.speech(input, carrying(c, input, request)))
-    },
+    // Validated and built once for the whole stack (`Speech.prepare` returns a `Prepared` it is given as it is),
+    // and sent by the core as built. An invalid input reaches no decorator: the core fails the call with its
+    // `ValidationError` before any attempt, as it does for chat.
+    : (input, call) =>
+      Effect.flatMap(Speech.prepare(input, service.profile), (prepared) =>
+        Either.isLeft(prepared.request)
+          ? service.speech(prepared, call)
+          : decorator.speech!(prepared.request.right, call, (c) => service.speech(prepared, c))),
   models: decorator.models === undefined
     ? service.models
     : (call) => service.models(decorator.models!(call))
