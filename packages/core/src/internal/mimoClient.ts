@@ -291,7 +291,8 @@ interface Opened {
  */
 interface StreamRun {
   scope: Scope.CloseableScope | undefined
-  opened: Opened | undefined
+  /** The opened attempt's `complete` (not the `Opened` itself: its first batch would live as long as the run). */
+  complete: (() => boolean) | undefined
 }
 
 /** The `content` text a chunk adds (every choice), kept so that a stream failing later says what it delivered. */
@@ -842,7 +843,7 @@ export const make = (
       }
       const channel: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel.suspend(
         () => {
-          const state: StreamRun = { scope: undefined, opened: undefined }
+          const state: StreamRun = { scope: undefined, complete: undefined }
           const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
             if (settingsError !== undefined) return Effect.fail(settingsError)
             return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
@@ -862,14 +863,14 @@ export const make = (
           }
           return Channel.ensuringWith(
             Channel.flatMap(Channel.fromEffect(start), (opened) => {
-              state.opened = opened
+              state.complete = opened.complete
               const rest = emit(Effect.catchAll(opened.pull, failFinal))
               return opened.first === undefined ? rest : writeBatch(opened.first, () => rest)
             }),
             (exit) =>
               state.scope === undefined ? Effect.void : Scope.close(
                 state.scope,
-                Exit.isSuccess(exit) && state.opened !== undefined && state.opened.complete()
+                Exit.isSuccess(exit) && state.complete !== undefined && state.complete()
                   ? exit
                   : Exit.interrupt(FiberId.none)
               )
