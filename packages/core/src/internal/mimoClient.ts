@@ -259,6 +259,24 @@ const isOk = (status: number) => status >= 200 && status < 300
 /** A batch of chunks handed to the consumer (one network read's worth). */
 type Batch = Chunk.Chunk<ChatCompletion.Chunk>
 
+/**
+ * Writes a batch, then goes on. A channel executor keeps the last value written until the next write, so a large
+ * batch would stay reachable (and be copied by every scavenge, then promoted) for as long as the next read waits
+ * on the network; an empty chunk written after it lets it go. Small batches (events paced by the server) are
+ * cheaper to keep than to release. Measured in apps/bench/analysis.md.
+ */
+const writeBatch = <Env>(
+  batch: Batch,
+  next: () => Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, Env>
+): Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, Env> =>
+  batch.length < releaseAfter
+    ? Channel.flatMap(Channel.write(batch), next)
+    : Channel.flatMap(Channel.write(batch), () => Channel.flatMap(Channel.write(noChunks), next))
+
+/** The batch size from which a batch is released once written (see {@link writeBatch}). */
+const releaseAfter = 16
+const noChunks: Batch = Chunk.empty()
+
 /** What a stream attempt hands on: the first chunks and the pull of the rest. */
 interface Opened {
   /** The first non-empty batch, or `undefined` when the stream ended without a chunk. */
@@ -275,7 +293,8 @@ interface Opened {
  */
 interface StreamRun {
   scope: Scope.CloseableScope | undefined
-  opened: Opened | undefined
+  /** The opened attempt's `complete` (not the `Opened` itself: its first batch would live as long as the run). */
+  complete: (() => boolean) | undefined
 }
 
 /** The `content` text a chunk adds (every choice), kept so that a stream failing later says what it delivered. */
@@ -826,7 +845,7 @@ export const make = (
       }
       const channel: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel.suspend(
         () => {
-          const state: StreamRun = { scope: undefined, opened: undefined }
+          const state: StreamRun = { scope: undefined, complete: undefined }
           const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
             if (settingsError !== undefined) return Effect.fail(settingsError)
             return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
@@ -840,20 +859,20 @@ export const make = (
             const loop: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel
               .flatMap(
                 Channel.fromEffect(pull),
-                (batch) => batch === undefined ? Channel.void : Channel.flatMap(Channel.write(batch), () => loop)
+                (batch) => batch === undefined ? Channel.void : writeBatch(batch, () => loop)
               )
             return loop
           }
           return Channel.ensuringWith(
             Channel.flatMap(Channel.fromEffect(start), (opened) => {
-              state.opened = opened
+              state.complete = opened.complete
               const rest = emit(Effect.catchAll(opened.pull, failFinal))
-              return opened.first === undefined ? rest : Channel.flatMap(Channel.write(opened.first), () => rest)
+              return opened.first === undefined ? rest : writeBatch(opened.first, () => rest)
             }),
             (exit) =>
               state.scope === undefined ? Effect.void : Scope.close(
                 state.scope,
-                Exit.isSuccess(exit) && state.opened !== undefined && state.opened.complete()
+                Exit.isSuccess(exit) && state.complete !== undefined && state.complete()
                   ? exit
                   : Exit.interrupt(FiberId.none)
               )

@@ -83,7 +83,13 @@ export const makeFramer = (
         }
       }
       const end = newline === -1 ? length : newline + 1
-      const line = start === 0 && end === length ? text : text.slice(start, end)
+      // The part of a line left at the end of a piece stays in the parser until the next read: sliced, it would
+      // keep the whole decoded piece (≈ 64 KiB) alive across garbage collections; a copy keeps only itself.
+      const line = start === 0 && end === length
+        ? text
+        : newline === -1
+        ? (" " + text.slice(start)).slice(1)
+        : text.slice(start, end)
       const error = parser.feed(line)
       if (error !== undefined) return error
       // Between two events again only after a whole blank line: "\n" that does not end a partial line
