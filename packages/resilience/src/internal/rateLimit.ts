@@ -162,15 +162,30 @@ export const make = (
         Effect.flatMap(pausedUntil(s, now), (until) =>
           until > now ? Effect.zipRight(sleepUntil(until), awaitPause(s)) : Effect.void))
 
-    const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
-      reserve: (cost) =>
-        Effect.zipRight(
-          awaitPause(s),
-          Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const rate = s.adaptive.rate(now)
-            return Effect.zipRight(Metric.set(s.m.allowedRate, rate), reserve(s, cost, rate))
-          })
+    /** At the allowed rate now: the reservation, the rate in its gauge. */
+    const reserveNow = (s: ModelBase, cost: number, now: number): Effect.Effect<number> => {
+      const rate = s.adaptive.rate(now)
+      return Effect.zipRight(
+        updating((labels) =>
+          s.m.allowedRate.unsafeUpdate(rate, labels)
         ),
+        reserve(s, cost, rate)
+      )
+    }
+
+    const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
+      // `awaitPause`, then the reservation, in fewer steps when there is no pause (one clock access).
+      reserve: (cost) =>
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(pausedUntil(s, now), (until) =>
+            until > now
+              ? Effect.zipRight(
+                Effect.zipRight(sleepUntil(until), awaitPause(s)),
+                Effect.flatMap(Clock.currentTimeMillis, (after) => reserveNow(s, cost, after))
+              )
+              : reserveNow(s, cost, clock.unsafeCurrentTimeMillis()))
+        }),
       // A slot whose wait a pause overtook is void (the bucket refills during the pause, and the next reservation
       // takes from it), and the tokens taken for it are given back.
       stillValid: (cost) =>
@@ -327,9 +342,7 @@ export const make = (
       Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(
           restore(s.semaphore.take(1)),
-          Effect.asVoid(Effect.addFinalizer(() =>
-            s.semaphore.release(1)
-          ))
+          Effect.asVoid(Effect.addFinalizer(() => s.semaphore.release(1)))
         )
       )
 
