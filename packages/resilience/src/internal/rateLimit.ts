@@ -337,6 +337,17 @@ export const make = (
       }
     })
 
+    /** The model's gate model, made once per model (it holds no per-call state). */
+    const gateModels = new WeakMap<ModelState, Gate.Model>()
+    const gateOf = (s: ModelState): Gate.Model => {
+      let model = gateModels.get(s)
+      if (model === undefined) {
+        model = gateModel(s)
+        gateModels.set(s, model)
+      }
+      return model
+    }
+
     /** Holds one of the model's permits for the life of a scope (a stream). */
     const holdPermit = (s: ModelState): Effect.Effect<void, never, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
@@ -358,7 +369,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              send(withAround(call, Gate.make(gateOf(s), cost, true))),
               (r) => reconcile(s, cost, r.usage)
             )
           }),
@@ -367,7 +378,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              send(withAround(call, Gate.make(gateOf(s), cost, true))),
               (r) => reconcile(s, cost, r.response.usage)
             )
           }),
@@ -380,7 +391,7 @@ export const make = (
             yield* Effect.ensuring(holdPermit(s), setQueued(s, -1))
             let usage: ChatCompletion.Usage | undefined
             yield* Effect.addFinalizer((exit) => Exit.isSuccess(exit) ? reconcile(s, cost, usage) : Effect.void)
-            return send(withAround(call, Gate.make(gateModel(s), cost, false))).pipe(
+            return send(withAround(call, Gate.make(gateOf(s), cost, false))).pipe(
               Stream.tap((chunk) =>
                 Effect.sync(() => {
                   if (chunk.usage !== null && chunk.usage !== undefined) usage = chunk.usage
