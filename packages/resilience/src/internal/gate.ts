@@ -58,12 +58,11 @@ const withPermit = <A, E, R>(semaphore: Effect.Semaphore, effect: Effect.Effect<
  */
 export const make = (model: Model, cost: number, permits: boolean): MimoClient.AroundAttempt => {
   let notBefore: number | undefined
-  // A flatMap chain with one `onExit`, not `Effect.gen` with two `ensuring`s: this runs on every attempt, and
-  // when nothing waits its steps are most of the limiter's own cost (apps/bench, the limiter's cost).
+  // A flatMap chain, not `Effect.gen`: this runs on every attempt, and when nothing waits its steps are most of
+  // the limiter's own cost (apps/bench, the limiter's cost).
   return (attempt) =>
     Effect.suspend(() => {
       let waiting = true
-      let admitted = false
       let sentAt = 0
       const leave = Effect.suspend(() => {
         if (!waiting) return Effect.void
@@ -82,23 +81,15 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
             leave,
             Effect.suspend(() => {
               sentAt = clock.unsafeCurrentTimeMillis()
-              return Effect.zipRight(
-                model.admitted(sentAt - enteredAt, sentAt),
-                Effect.suspend(() => {
-                  admitted = true
-                  return sent
-                })
-              )
+              // Finished before the permit goes back, as the attempt's own finalizer.
+              return Effect.zipRight(model.admitted(sentAt - enteredAt, sentAt), Effect.ensuring(sent, model.finished))
             })
           )
         )
       })
       const gated = permits ? withPermit(model.semaphore, body) : body
       const queued = Effect.zipRight(model.queued(1), gated)
-      // Whatever the exit: a waiter leaves the queue count, an admitted attempt is finished.
-      return Effect.onExit(
-        notBefore === undefined ? queued : Effect.zipRight(sleepUntil(notBefore), queued),
-        () => admitted ? model.finished : leave
-      )
+      // Whatever the exit, a waiter leaves the queue count.
+      return Effect.ensuring(notBefore === undefined ? queued : Effect.zipRight(sleepUntil(notBefore), queued), leave)
     })
 }
