@@ -324,12 +324,8 @@ export const make = (
       failed: (error, cost) => {
         // A refused request gives its token estimate back; an answer other than a 429 counts in the 429 ratio.
         const refund = MimoError.statusOf(error) !== undefined ? adjustTokens(s, -cost) : Effect.void
-        if (error._tag === "RateLimitExceeded") {
-          return Effect.zipRight(refund, onThrottled(s, error))
-        }
-        if (MimoError.statusOf(error) === undefined) {
-          return Effect.as(refund, undefined)
-        }
+        if (error._tag === "RateLimitExceeded") return Effect.zipRight(refund, onThrottled(s, error))
+        if (MimoError.statusOf(error) === undefined) return Effect.as(refund, undefined)
         return Effect.flatMap(Clock.currentTimeMillis, (now) => {
           s.adaptive.answered(now, false, now)
           return Effect.as(refund, undefined)
