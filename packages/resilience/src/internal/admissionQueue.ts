@@ -122,22 +122,23 @@ export const make = (reservations: Reservations, scope: Scope.Scope): AdmissionQ
         return Effect.zipRight(push(waiter, false), awaitTurn(waiter))
       }
       running = true
+      // One `matchCauseEffect` in the uninterruptible region rather than `zip` + `onExit` + `flatMap`: this runs on
+      // every attempt when nothing waits (apps/bench, the limiter's own cost).
       return Effect.uninterruptibleMask((restore) =>
-        Effect.zip(restore(reservations.reserve(cost)), Clock.currentTimeMillis).pipe(
-          Effect.onExit((exit) =>
-            Exit.isSuccess(exit) ? Effect.void : Effect.suspend(() => {
-              running = false
-              return startDispatcher()
-            })
-          ),
-          Effect.flatMap(([delay, now]) => {
-            // One synchronous step from here until the queue is served again: nobody slips in between.
+        Effect.matchCauseEffect(restore(reservations.reserve(cost)), {
+          onFailure: (cause) => {
             running = false
-            if (delay <= 0) return startDispatcher()
-            const waiter = makeWaiter(cost, now + delay)
-            return Effect.zipRight(push(waiter, true), restore(awaitTurn(waiter)))
-          })
-        )
+            return Effect.zipRight(startDispatcher(), Effect.failCause(cause))
+          },
+          onSuccess: (delay) =>
+            Effect.clockWith((clock) => {
+              // One synchronous step from here until the queue is served again: nobody slips in between.
+              running = false
+              if (delay <= 0) return startDispatcher()
+              const waiter = makeWaiter(cost, clock.unsafeCurrentTimeMillis() + delay)
+              return Effect.zipRight(push(waiter, true), restore(awaitTurn(waiter)))
+            })
+        })
       )
     })
 

@@ -63,11 +63,18 @@ export const make = (
     const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
     const both = tokens <= 0
       ? Effect.map(requests, (r) => Duration.toMillis(r.delay))
+      : inMemory
+      // In memory both are synchronous: one after the other, as `Effect.all` without concurrency would run them,
+      // without its machinery (apps/bench, the limiter's own cost); a remote store (Redis) does its two round
+      // trips at once.
+      ? Effect.flatMap(requests, (r) =>
+        Effect.map(
+          consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate),
+          (t) => Math.max(Duration.toMillis(r.delay), Duration.toMillis(t.delay))
+        ))
       : Effect.map(
         Effect.all([requests, consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate)], {
-          // In memory both are synchronous: forking two fibers for them only costs (apps/bench);
-          // a remote store (Redis) does its two round trips at once.
-          concurrency: inMemory ? 1 : 2
+          concurrency: 2
         }),
         ([r, t]) => Math.max(Duration.toMillis(r.delay), Duration.toMillis(t.delay))
       )

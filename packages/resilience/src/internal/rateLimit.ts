@@ -5,9 +5,12 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as RateLimit from "../RateLimit.js"
@@ -26,35 +29,59 @@ export { defaults, estimateTokens, resolveAdaptive, resolveLimits } from "./limi
 // metrics
 // -----------------------------------------------------------------------------
 
-/** @internal */
-export const metrics = {
-  queueLength: Metric.gauge("mimo_ratelimit_queue_length", {
+/**
+ * The keys of the per-model metrics. A model's metric is made from its key with the model's tag in it
+ * (`MetricKey.tagged`): the same registry entry as `Metric.tagged(metric, "model", model)`, resolved once, where
+ * `Metric.tagged` builds, hashes and looks up a new key at every update (apps/bench, the limiter's own cost).
+ */
+const keys = {
+  queueLength: MetricKey.gauge("mimo_ratelimit_queue_length", {
     description: "Attempts waiting in the rate limiter (tagged by model)"
   }),
-  inFlight: Metric.gauge("mimo_ratelimit_in_flight", {
+  inFlight: MetricKey.gauge("mimo_ratelimit_in_flight", {
     description: "Attempts let through and not finished (tagged by model)"
   }),
-  allowedRate: Metric.gauge("mimo_ratelimit_allowed_rate", {
+  allowedRate: MetricKey.gauge("mimo_ratelimit_allowed_rate", {
     description: "Requests per second the limiter allows now, after adaptive decreases (tagged by model)"
   }),
-  waitMillis: Metric.histogram(
+  waitMillis: MetricKey.histogram(
     "mimo_ratelimit_wait_ms",
     MetricBoundaries.exponential({ start: 1, factor: 2, count: 18 }),
     "Milliseconds an attempt waited in the rate limiter (tagged by model)"
   ),
-  throttled: Metric.counter("mimo_ratelimit_throttled_total", {
+  throttled: MetricKey.counter("mimo_ratelimit_throttled_total", {
     description: "429 responses seen, on any attempt (tagged by model)",
     incremental: true
   }),
-  admitted: Metric.counter("mimo_ratelimit_admitted_total", {
+  admitted: MetricKey.counter("mimo_ratelimit_admitted_total", {
     description: "Attempts let through to the wire (tagged by model)",
     incremental: true
-  }),
+  })
+}
+
+/** @internal */
+export const metrics = {
+  queueLength: Metric.fromMetricKey(keys.queueLength),
+  inFlight: Metric.fromMetricKey(keys.inFlight),
+  allowedRate: Metric.fromMetricKey(keys.allowedRate),
+  waitMillis: Metric.fromMetricKey(keys.waitMillis),
+  throttled: Metric.fromMetricKey(keys.throttled),
+  admitted: Metric.fromMetricKey(keys.admitted),
   storeErrors: Metric.counter("mimo_ratelimit_store_errors_total", {
     description: "Failed rate-limit store operations; the limiter lets the attempt through (fails open)",
     incremental: true
   })
 }
+
+/**
+ * Metric updates in one step, with the current fiber's metric labels (as `Metric.update` has them): the per-attempt
+ * counters are updated together, not as an `Effect` each (apps/bench, the limiter's own cost).
+ */
+const updating = (f: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => void): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    f(fiber.getFiberRef(FiberRef.currentMetricLabels))
+    return Effect.void
+  })
 
 // -----------------------------------------------------------------------------
 // the limiter
@@ -135,15 +162,30 @@ export const make = (
         Effect.flatMap(pausedUntil(s, now), (until) =>
           until > now ? Effect.zipRight(sleepUntil(until), awaitPause(s)) : Effect.void))
 
-    const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
-      reserve: (cost) =>
-        Effect.zipRight(
-          awaitPause(s),
-          Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const rate = s.adaptive.rate(now)
-            return Effect.zipRight(Metric.set(s.m.allowedRate, rate), reserve(s, cost, rate))
-          })
+    /** At the allowed rate now: the reservation, the rate in its gauge. */
+    const reserveNow = (s: ModelBase, cost: number, now: number): Effect.Effect<number> => {
+      const rate = s.adaptive.rate(now)
+      return Effect.zipRight(
+        updating((labels) =>
+          s.m.allowedRate.unsafeUpdate(rate, labels)
         ),
+        reserve(s, cost, rate)
+      )
+    }
+
+    const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
+      // `awaitPause`, then the reservation, in fewer steps when there is no pause (one clock access).
+      reserve: (cost) =>
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(pausedUntil(s, now), (until) =>
+            until > now
+              ? Effect.zipRight(
+                Effect.zipRight(sleepUntil(until), awaitPause(s)),
+                Effect.flatMap(Clock.currentTimeMillis, (after) => reserveNow(s, cost, after))
+              )
+              : reserveNow(s, cost, clock.unsafeCurrentTimeMillis()))
+        }),
       // A slot whose wait a pause overtook is void (the bucket refills during the pause, and the next reservation
       // takes from it), and the tokens taken for it are given back.
       stillValid: (cost) =>
@@ -173,12 +215,12 @@ export const make = (
           throttled: 0,
           admitted: 0,
           m: {
-            queueLength: Metric.tagged(metrics.queueLength, "model", model),
-            inFlight: Metric.tagged(metrics.inFlight, "model", model),
-            allowedRate: Metric.tagged(metrics.allowedRate, "model", model),
-            waitMillis: Metric.tagged(metrics.waitMillis, "model", model),
-            throttled: Metric.tagged(metrics.throttled, "model", model),
-            admitted: Metric.tagged(metrics.admitted, "model", model)
+            queueLength: Metric.fromMetricKey(MetricKey.tagged(keys.queueLength, "model", model)),
+            inFlight: Metric.fromMetricKey(MetricKey.tagged(keys.inFlight, "model", model)),
+            allowedRate: Metric.fromMetricKey(MetricKey.tagged(keys.allowedRate, "model", model)),
+            waitMillis: Metric.fromMetricKey(MetricKey.tagged(keys.waitMillis, "model", model)),
+            throttled: Metric.fromMetricKey(MetricKey.tagged(keys.throttled, "model", model)),
+            admitted: Metric.fromMetricKey(MetricKey.tagged(keys.admitted, "model", model))
           }
         }
         const state: ModelState = Object.assign(base, { queue: AdmissionQueue.make(reservations(base), scope) })
@@ -245,15 +287,15 @@ export const make = (
       })
 
     const setQueued = (s: ModelState, delta: number) =>
-      Effect.suspend(() => {
+      updating((labels) => {
         s.queued += delta
-        return Metric.set(s.m.queueLength, s.queued)
+        s.m.queueLength.unsafeUpdate(s.queued, labels)
       })
 
     const setInFlight = (s: ModelState, delta: number) =>
-      Effect.suspend(() => {
+      updating((labels) => {
         s.inFlight += delta
-        return Metric.set(s.m.inFlight, s.inFlight)
+        s.m.inFlight.unsafeUpdate(s.inFlight, labels)
       })
 
     /** The model as the per-attempt gate sees it. */
@@ -264,21 +306,21 @@ export const make = (
       queued: (delta) =>
         setQueued(s, delta),
       admitted: (waited, sentAt) =>
-        Effect.suspend(() => {
+        updating((labels) => {
           s.admitted++
           s.adaptive.sent(sentAt)
-          return Effect.all([
-            Metric.update(s.m.waitMillis, waited),
-            Metric.increment(s.m.admitted),
-            setInFlight(s, 1)
-          ], { discard: true })
+          s.m.waitMillis.unsafeUpdate(waited, labels)
+          s.m.admitted.unsafeUpdate(1, labels)
+          s.inFlight++
+          s.m.inFlight.unsafeUpdate(s.inFlight, labels)
         }),
       finished: setInFlight(s, -1),
       succeeded: () =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.sync(() =>
-            void s.adaptive.answered(now, false, now)
-          )),
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          s.adaptive.answered(now, false, now)
+          return Effect.void
+        }),
       failed: (error, cost) => {
         // A refused request gives its token estimate back; an answer other than a 429 counts in the 429 ratio.
         const refund = MimoError.statusOf(error) !== undefined ? adjustTokens(s, -cost) : Effect.void
@@ -290,6 +332,17 @@ export const make = (
         })
       }
     })
+
+    /** The model's gate model, made once per model (it holds no per-call state). */
+    const gateModels = new WeakMap<ModelState, Gate.Model>()
+    const gateOf = (s: ModelState): Gate.Model => {
+      let model = gateModels.get(s)
+      if (model === undefined) {
+        model = gateModel(s)
+        gateModels.set(s, model)
+      }
+      return model
+    }
 
     /** Holds one of the model's permits for the life of a scope (a stream). */
     const holdPermit = (s: ModelState): Effect.Effect<void, never, Scope.Scope> =>
@@ -312,7 +365,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              send(withAround(call, Gate.make(gateOf(s), cost, true))),
               (r) => reconcile(s, cost, r.usage)
             )
           }),
@@ -321,7 +374,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              send(withAround(call, Gate.make(gateOf(s), cost, true))),
               (r) => reconcile(s, cost, r.response.usage)
             )
           }),
@@ -334,7 +387,7 @@ export const make = (
             yield* Effect.ensuring(holdPermit(s), setQueued(s, -1))
             let usage: ChatCompletion.Usage | undefined
             yield* Effect.addFinalizer((exit) => Exit.isSuccess(exit) ? reconcile(s, cost, usage) : Effect.void)
-            return send(withAround(call, Gate.make(gateModel(s), cost, false))).pipe(
+            return send(withAround(call, Gate.make(gateOf(s), cost, false))).pipe(
               Stream.tap((chunk) =>
                 Effect.sync(() => {
                   if (chunk.usage !== null && chunk.usage !== undefined) usage = chunk.usage
