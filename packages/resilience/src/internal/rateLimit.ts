@@ -17,7 +17,17 @@ import * as Buckets from "./buckets.js"
 import { decorate, withAround } from "./decorate.js"
 import * as Gate from "./gate.js"
 import { inMemoryStores, layerStoreMemory, Store } from "./limiterStore.js"
-import { defaults, estimateTokens, resolveAdaptive, type Resolved, resolveLimits, usageTotal } from "./limits.js"
+import {
+  defaults,
+  estimateTokens,
+  resolveAdaptive,
+  resolvePacing,
+  type Resolved,
+  resolveLimits,
+  usageTotal
+} from "./limits.js"
+import * as SlidingWindow from "./slidingWindow.js"
+import * as SlowStart from "./slowStart.js"
 
 export { layerStoreMemory, makeStore, memoryPauses, Store } from "./limiterStore.js"
 export { defaults, estimateTokens, resolveAdaptive, resolveLimits } from "./limits.js"
@@ -60,12 +70,23 @@ export const metrics = {
 // the limiter
 // -----------------------------------------------------------------------------
 
+/** Two `retryDelay` hooks, one after the other (the caller's first). */
+const composeDelays = (
+  first: NonNullable<MimoClient.CallOptions["retryDelay"]>,
+  second: NonNullable<MimoClient.CallOptions["retryDelay"]>
+): NonNullable<MimoClient.CallOptions["retryDelay"]> =>
+(delay, error) => Effect.flatMap(first(delay, error), (d) => second(d, error))
+
 interface ModelBase {
   readonly model: string
   readonly limits: Resolved
   readonly keys: { readonly requests: string; readonly tokens: string; readonly pause: string }
   readonly semaphore: Effect.Semaphore
   readonly adaptive: AdaptiveRate.AdaptiveRate
+  /** The first flight, in rounds (issue 13). */
+  readonly slowStart: SlowStart.SlowStart
+  /** Attempts that ended, `bad` for a 5xx or a transport failure: the quick retry's health check (issue 13). */
+  readonly outcomes: SlidingWindow.SlidingWindow
   queued: number
   inFlight: number
   /** The latest pause end this process knows of (epoch ms, Clock time). */
@@ -84,6 +105,8 @@ interface ModelBase {
 
 interface ModelState extends ModelBase {
   readonly queue: AdmissionQueue.AdmissionQueue
+  /** The call option that shortens the policy's waits after a 5xx while the server is healthy (issue 13). */
+  readonly retryDelay: MimoClient.CallOptions["retryDelay"]
 }
 
 /** @internal */
@@ -99,11 +122,12 @@ export const make = (
     const maxPause = Duration.toMillis(Duration.decode(options.maxPause ?? defaults.maxPause))
     const pauseAllFrom = Duration.toMillis(Duration.decode(options.pauseAllFrom ?? defaults.pauseAllFrom))
     const estimate = options.estimateTokens ?? estimateTokens
+    const pacing = resolvePacing(options)
     const models = new Map<string, ModelState>()
 
     // --- store access (fails open) -----------------------------------------------
 
-    const { adjustTokens, drain, reserve, storeDefect, storeFailed } = Buckets.make(
+    const { adjustTokens, bucketSize, consume, drain, reserve, storeDefect, storeFailed } = Buckets.make(
       store,
       metrics.storeErrors,
       inMemoryStores.has(store)
@@ -138,7 +162,8 @@ export const make = (
     const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
       reserve: (cost) =>
         Effect.zipRight(
-          awaitPause(s),
+          // slow-start (issue 13): during the first flight, the round's turn first (a 429 may pause everyone).
+          s.slowStart.active() ? Effect.zipRight(s.slowStart.await, awaitPause(s)) : awaitPause(s),
           Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const rate = s.adaptive.rate(now)
             return Effect.zipRight(Metric.set(s.m.allowedRate, rate), reserve(s, cost, rate))
@@ -167,6 +192,16 @@ export const make = (
           semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
           adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () =>
             store.share?.() ?? 1),
+          slowStart: pacing.slowStart === undefined
+            ? SlowStart.off
+            : SlowStart.make(
+              pacing.slowStart.initial,
+              Math.min(limits.burst, limits.concurrency),
+              pacing.slowStart.probe,
+              scope,
+              Effect.suspend(() => slowStartEnded(base))
+            ),
+          outcomes: SlidingWindow.make(adaptiveConfig.window),
           queued: 0,
           inFlight: 0,
           knownPause: 0,
@@ -181,7 +216,10 @@ export const make = (
             admitted: Metric.tagged(metrics.admitted, "model", model)
           }
         }
-        const state: ModelState = Object.assign(base, { queue: AdmissionQueue.make(reservations(base), scope) })
+        const state: ModelState = Object.assign(base, {
+          queue: AdmissionQueue.make(reservations(base), scope),
+          retryDelay: quickRetry(base)
+        })
         state.m.allowedRate.unsafeUpdate(limits.rate, [])
         models.set(model, state)
         s = state
@@ -200,12 +238,15 @@ export const make = (
     const onThrottled = (s: ModelState, error: MimoError.RateLimitExceeded): Effect.Effect<number> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         s.throttled++
-        const asked = error.retryAfter === undefined ? defaultPause : Duration.toMillis(error.retryAfter)
-        const wait = Math.min(maxPause, Math.max(0, asked))
+        s.slowStart.throttled(now)
+        const wait = Math.min(maxPause, askedWait(error))
         const until = now + wait
         const before = s.adaptive.rate(now)
         const dense = s.adaptive.answered(now, true, until)
-        const pauseAll = dense || wait >= pauseAllFrom
+        // pause-once (issue 13): the attempts held by a pause go together when it ends; their 429s hold only
+        // themselves for a window, or each pause would end in the next one.
+        const settled = s.knownPause === 0 || now - s.knownPause >= adaptiveConfig.window
+        const pauseAll = (dense && settled) || wait >= pauseAllFrom
         const rate = s.adaptive.rate(now)
         // Only a dense window's cut empties the bucket (the server's is empty); a soft cut only lowers the rate.
         const cut = dense && rate < before
@@ -219,6 +260,13 @@ export const make = (
         }
         if (cut) {
           effects.push(drain(s, rate))
+        } else if (
+          // refund-stray (issue 13): a stray 429 — sparse (under half the dense ratio), the rate not cut — gives
+          // its request token back: the server refused the request, so it did not count it (see the README).
+          pacing.refundStray && !pauseAll && rate >= s.limits.rate &&
+          s.adaptive.ratio(now) < adaptiveConfig.denseRatio / 2
+        ) {
+          effects.push(refundRequest(s, rate))
         }
         if (pauseAll) {
           effects.push(
@@ -243,6 +291,85 @@ export const make = (
         }
         return Effect.as(Effect.all(effects, { discard: true }), until)
       })
+
+    /**
+     * slow-start (issue 13): the first flight met a 429, so the server's burst is spent (or the 429 was stray):
+     * what is left of ours is not sent at once either. The bucket is emptied and refills at the allowed rate.
+     */
+    const slowStartEnded = (s: ModelBase): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => drain(s, s.adaptive.rate(now)))
+
+    /** Gives one request token back, never above the bucket's size. */
+    const refundRequest = (s: ModelBase, rate: number): Effect.Effect<void> => {
+      const limit = bucketSize(s, rate)
+      return consume(s.keys.requests, 0, limit, rate).pipe(
+        Effect.flatMap((r) => r.remaining < limit ? consume(s.keys.requests, -1, limit, rate) : Effect.void),
+        Effect.asVoid,
+        Effect.catchAll(storeFailed("refund"))
+      )
+    }
+
+    // --- what the limiter does to the call's retries (issue 13) --------------------------------------------
+
+    /** What a 429 asks for, in ms: its `Retry-After`, or `defaultPause`. */
+    const askedWait = (error: MimoError.RateLimitExceeded): number =>
+      Math.max(0, error.retryAfter === undefined ? defaultPause : Duration.toMillis(error.retryAfter))
+
+    /**
+     * requeue (issue 13): the call's hook (one per call) that sends a request refused with 429 again once its
+     * `Retry-After` has passed, behind the limiter like any attempt, without spending one of the call's attempts
+     * or its retry quota — at most `maxRequeues` times per call, and never for a `Retry-After` beyond `maxPause`
+     * (the policy then decides: the default one fails the call with the 429 at once).
+     */
+    const requeueHook = (): MimoClient.CallOptions["requeue"] => {
+      let left = pacing.maxRequeues
+      return (error) =>
+        Effect.sync(() => {
+          if (error._tag !== "RateLimitExceeded" || left <= 0) return undefined
+          const wait = askedWait(error)
+          if (wait > maxPause) return undefined
+          left--
+          return Duration.millis(wait)
+        })
+    }
+
+    /**
+     * quick-retry (issue 13): after a 5xx or a transport failure, the policy's wait is cut to `quickRetry.delay`
+     * while the model's attempts are otherwise healthy (fewer than `maxFailureRatio` of the window's, out of at
+     * least `minSamples`): the failures are sparse and independent, and the queue spaces the retries already.
+     * When failures are dense (an outage, an overload) the policy's backoff stands.
+     */
+    const quickRetry = (s: ModelBase): MimoClient.CallOptions["retryDelay"] => {
+      const quick = pacing.quickRetry
+      if (quick === undefined) return undefined
+      return (delay, error) =>
+        error._tag === "RateLimitExceeded" || Duration.lessThanOrEqualTo(delay, quick.delay)
+          ? Effect.succeed(delay)
+          : Effect.map(Clock.currentTimeMillis, (now) => {
+            const { bad, total } = s.outcomes.totals(now)
+            return total >= adaptiveConfig.minSamples && bad < quick.maxFailureRatio * total ? quick.delay : delay
+          })
+    }
+
+    /** The call's options under the limiter: the gate around each attempt, the requeue and quick-retry hooks. */
+    const paced = (
+      s: ModelState,
+      call: MimoClient.CallOptions | undefined,
+      cost: number,
+      permits: boolean
+    ): MimoClient.CallOptions => {
+      const gated = withAround(call, Gate.make(gateModel(s), cost, permits))
+      const requeue = pacing.maxRequeues > 0 ? requeueHook() : undefined
+      const own = call?.requeue
+      return {
+        ...gated,
+        requeue: own === undefined || requeue === undefined ? own ?? requeue : (error, info) =>
+          Effect.flatMap(own(error, info), (delay) => delay === undefined ? requeue(error, info) : Effect.succeed(delay)),
+        retryDelay: call?.retryDelay === undefined || s.retryDelay === undefined
+          ? call?.retryDelay ?? s.retryDelay
+          : composeDelays(call.retryDelay, s.retryDelay)
+      }
+    }
 
     const setQueued = (s: ModelState, delta: number) =>
       Effect.suspend(() => {
@@ -273,19 +400,25 @@ export const make = (
             setInFlight(s, 1)
           ], { discard: true })
         }),
-      finished: setInFlight(s, -1),
+      finished: s.slowStart === SlowStart.off ? setInFlight(s, -1) : Effect.zipRight(
+        setInFlight(s, -1),
+        Effect.flatMap(Clock.currentTimeMillis, (now) => s.slowStart.finished(now) ? slowStartEnded(s) : Effect.void)
+      ),
       succeeded: () =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.sync(() =>
-            void s.adaptive.answered(now, false, now)
-          )),
+          Effect.sync(() => {
+            s.adaptive.answered(now, false, now)
+            s.outcomes.record(now, false)
+          })),
       failed: (error, cost) => {
         // A refused request gives its token estimate back; an answer other than a 429 counts in the 429 ratio.
-        const refund = MimoError.statusOf(error) !== undefined ? adjustTokens(s, -cost) : Effect.void
-        if (error._tag === "RateLimitExceeded") return Effect.zipRight(refund, onThrottled(s, error))
-        if (MimoError.statusOf(error) === undefined) return Effect.as(refund, undefined)
+        const status = MimoError.statusOf(error)
+        const refund = status !== undefined ? adjustTokens(s, -cost) : Effect.void
         return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          s.adaptive.answered(now, false, now)
+          // quick-retry (issue 13): a 5xx or a transport failure is a fault; any other answer is not.
+          s.outcomes.record(now, status === undefined || status >= 500)
+          if (error._tag === "RateLimitExceeded") return Effect.zipRight(refund, onThrottled(s, error))
+          if (status !== undefined) s.adaptive.answered(now, false, now)
           return Effect.as(refund, undefined)
         })
       }
@@ -312,7 +445,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              send(paced(s, call, cost, true)),
               (r) => reconcile(s, cost, r.usage)
             )
           }),
@@ -321,7 +454,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateModel(s), cost, true))),
+              send(paced(s, call, cost, true)),
               (r) => reconcile(s, cost, r.response.usage)
             )
           }),
@@ -334,7 +467,7 @@ export const make = (
             yield* Effect.ensuring(holdPermit(s), setQueued(s, -1))
             let usage: ChatCompletion.Usage | undefined
             yield* Effect.addFinalizer((exit) => Exit.isSuccess(exit) ? reconcile(s, cost, usage) : Effect.void)
-            return send(withAround(call, Gate.make(gateModel(s), cost, false))).pipe(
+            return send(paced(s, call, cost, false)).pipe(
               Stream.tap((chunk) =>
                 Effect.sync(() => {
                   if (chunk.usage !== null && chunk.usage !== undefined) usage = chunk.usage
