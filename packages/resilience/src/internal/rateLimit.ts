@@ -243,9 +243,9 @@ export const make = (
         const until = now + wait
         const before = s.adaptive.rate(now)
         const dense = s.adaptive.answered(now, true, until)
-        // pause-once (issue 13): the attempts held by a pause go together when it ends; their 429s hold only
-        // themselves for a window, or each pause would end in the next one.
-        const settled = s.knownPause === 0 || now - s.knownPause >= adaptiveConfig.window
+        // pause-once (issue 13): the attempts held by a pause go together when it ends; for a window after that,
+        // their 429s hold only themselves, or each pause would end in the next one.
+        const settled = s.knownPause === 0 || now < s.knownPause || now - s.knownPause >= adaptiveConfig.window
         const pauseAll = (dense && settled) || wait >= pauseAllFrom
         const rate = s.adaptive.rate(now)
         // Only a dense window's cut empties the bucket (the server's is empty); a soft cut only lowers the rate.
