@@ -133,6 +133,8 @@ export const make = (
       throttled = true
       since = now
       round++
+      // The waiter sets the probe's timer again, from now.
+      signal()
     },
     finished: (now) => {
       if (!active) return false
