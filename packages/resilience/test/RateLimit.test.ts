@@ -412,6 +412,29 @@ describe("the call's retries (issue 13)", () => {
       expect(server.sent[3]!.at).toBeLessThan(3250)
     }))
 
+  it.effect("a stray 429 gives its request token back: the ceiling counts what the server took", () =>
+    Effect.gen(function*() {
+      const run = (refundStray: boolean) =>
+        Effect.gen(function*() {
+          // 30 calls at 10/s, burst 5; the 12th attempt is refused (Retry-After: 1 s), 1 in 12 answers: stray.
+          const server = fakeServer((n) => Effect.succeed(n === 11 ? tooMany(1) : ok()))
+          const exits = yield* load(
+            RateLimit.layer({ requestsPerSecond: 10, burst: 5, slowStart: false, refundStray }).pipe(
+              Layer.provide(server.layer())
+            ),
+            30
+          )
+          expect(exits.every((e) => e._tag === "Right")).toBe(true)
+          const start = server.sent[0]!.at
+          return server.sent.map((s) => s.at - start)
+        })
+      const paced = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i * 100)
+      // Charged: the refused attempt (at 700) costs a slot, and 31 attempts take the queue to 2.6 s.
+      expect(yield* run(false)).toEqual([0, 0, 0, 0, 0, ...paced(100, 26)])
+      // Refunded: its token comes back at once, a second attempt goes at 800, and the queue ends 100 ms sooner.
+      expect(yield* run(true)).toEqual([0, 0, 0, 0, 0, ...paced(100, 8), ...paced(800, 18)])
+    }))
+
   it.effect("quick retry: after a stray 5xx the policy's 1 s backoff is cut to 250 ms; in an outage it stands", () =>
     Effect.gen(function*() {
       // 20 answers at 20/s, the 15th a 503; then everything fails.
