@@ -13,8 +13,9 @@
  *    refilled at the configured rate) and tokens (the request's estimate,
  *    later reconciled with `usage`). The configured rate is a hard ceiling:
  *    every attempt takes a request token, retries included;
- * 3. **429s**: the request that got one waits its `Retry-After` before its
- *    next attempt, and nothing else does. The model's whole queue pauses only
+ * 3. **429s**: the request that got one is queued again once its
+ *    `Retry-After` has passed (`maxRequeues` times at most, without spending
+ *    one of the call's retry attempts), and nothing else waits. The model's whole queue pauses only
  *    when 429s are **dense** — at least `denseRatio` (20 %) of the answers of
  *    the last `window` (1 s), and at least `minThrottled` (5) 429s among at
  *    least `minSamples` (10) answers — or when the server asks for `pauseAllFrom` (5 s) or more, i.e.
@@ -35,9 +36,14 @@
  *    Google's client-side throttling, Envoy and Finagle, and the measurements
  *    are in the package README and BENCHMARKS.md.
  *
- * In an outage of the server (5xx), the limiter does nothing special: it
- * keeps the ceiling, and the client's retry quota (core's `RetryQuota`) and
- * a `CircuitBreaker` keep retries from multiplying the load.
+ * The first flight of a fresh limiter goes in rounds that double
+ * (`slowStart`, TCP's); a stray 429 gives its request token back
+ * (`refundStray`); after a 5xx the policy's wait is cut to 250 ms while the
+ * server is otherwise healthy (`quickRetry`).
+ *
+ * In an outage of the server (5xx), the limiter keeps the ceiling and the
+ * policy's backoff (failures are dense), and the client's retry quota (core's
+ * `RetryQuota`) and a `CircuitBreaker` keep retries from multiplying the load.
  *
  * The buckets are `@effect/experimental`'s `RateLimiter` (token-bucket
  * algorithm, "delay" mode), over a {@link Store}: in memory by default
