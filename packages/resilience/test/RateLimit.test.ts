@@ -390,78 +390,78 @@ describe("RateLimit", () => {
     )
   })
 
-describe("the call's retries (issue 13)", () => {
-  it.effect("a server that answers 429 forever: maxRequeues requeues, then the policy's attempts, then RateLimitExceeded", () =>
-    Effect.gen(function*() {
-      const server = fakeServer(() => Effect.succeed(tooMany(1)))
-      const [exit] = yield* load(
-        RateLimit.layer({ requestsPerSecond: 10, maxRequeues: 2 }).pipe(
-          Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
-        ),
-        1
-      )
-      expect(exit!._tag).toBe("Left")
-      if (exit!._tag === "Left") {
-        expect(exit!.left._tag).toBe("RateLimitExceeded")
-        // 2 requeues (each after its Retry-After, 1 s) and the policy's 2 attempts: 4 sends.
-        expect(exit!.left.attempts).toBe(4)
-      }
-      // The requeues go when their Retry-After ends; the policy's retry waits the Retry-After plus its jitter.
-      expect(server.sent.slice(0, 3).map((s) => s.at)).toEqual([0, 1000, 2000])
-      expect(server.sent[3]!.at).toBeGreaterThanOrEqual(3000)
-      expect(server.sent[3]!.at).toBeLessThan(3250)
-    }))
+  describe("the call's retries (issue 13)", () => {
+    it.effect("a server that answers 429 forever: maxRequeues requeues, then the policy's attempts, then RateLimitExceeded", () =>
+      Effect.gen(function*() {
+        const server = fakeServer(() => Effect.succeed(tooMany(1)))
+        const [exit] = yield* load(
+          RateLimit.layer({ requestsPerSecond: 10, maxRequeues: 2 }).pipe(
+            Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
+          ),
+          1
+        )
+        expect(exit!._tag).toBe("Left")
+        if (exit!._tag === "Left") {
+          expect(exit!.left._tag).toBe("RateLimitExceeded")
+          // 2 requeues (each after its Retry-After, 1 s) and the policy's 2 attempts: 4 sends.
+          expect(exit!.left.attempts).toBe(4)
+        }
+        // The requeues go when their Retry-After ends; the policy's retry waits the Retry-After plus its jitter.
+        expect(server.sent.slice(0, 3).map((s) => s.at)).toEqual([0, 1000, 2000])
+        expect(server.sent[3]!.at).toBeGreaterThanOrEqual(3000)
+        expect(server.sent[3]!.at).toBeLessThan(3250)
+      }))
 
-  it.effect("a stray 429 gives its request token back: the ceiling counts what the server took", () =>
-    Effect.gen(function*() {
-      const run = (refundStray: boolean) =>
-        Effect.gen(function*() {
-          // 30 calls at 10/s, burst 5; the 12th attempt is refused (Retry-After: 1 s), 1 in 12 answers: stray.
-          const server = fakeServer((n) => Effect.succeed(n === 11 ? tooMany(1) : ok()))
-          const exits = yield* load(
-            RateLimit.layer({ requestsPerSecond: 10, burst: 5, slowStart: false, refundStray }).pipe(
-              Layer.provide(server.layer())
-            ),
-            30
-          )
-          expect(exits.every((e) => e._tag === "Right")).toBe(true)
-          const start = server.sent[0]!.at
-          return server.sent.map((s) => s.at - start)
-        })
-      const paced = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i * 100)
-      // Charged: the refused attempt (at 700) costs a slot, and 31 attempts take the queue to 2.6 s.
-      expect(yield* run(false)).toEqual([0, 0, 0, 0, 0, ...paced(100, 26)])
-      // Refunded: its token comes back at once, a second attempt goes at 800, and the queue ends 100 ms sooner.
-      expect(yield* run(true)).toEqual([0, 0, 0, 0, 0, ...paced(100, 8), ...paced(800, 18)])
-    }))
+    it.effect("a stray 429 gives its request token back: the ceiling counts what the server took", () =>
+      Effect.gen(function*() {
+        const run = (refundStray: boolean) =>
+          Effect.gen(function*() {
+            // 30 calls at 10/s, burst 5; the 12th attempt is refused (Retry-After: 1 s), 1 in 12 answers: stray.
+            const server = fakeServer((n) => Effect.succeed(n === 11 ? tooMany(1) : ok()))
+            const exits = yield* load(
+              RateLimit.layer({ requestsPerSecond: 10, burst: 5, slowStart: false, refundStray }).pipe(
+                Layer.provide(server.layer())
+              ),
+              30
+            )
+            expect(exits.every((e) => e._tag === "Right")).toBe(true)
+            const start = server.sent[0]!.at
+            return server.sent.map((s) => s.at - start)
+          })
+        const paced = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i * 100)
+        // Charged: the refused attempt (at 700) costs a slot, and 31 attempts take the queue to 2.6 s.
+        expect(yield* run(false)).toEqual([0, 0, 0, 0, 0, ...paced(100, 26)])
+        // Refunded: its token comes back at once, a second attempt goes at 800, and the queue ends 100 ms sooner.
+        expect(yield* run(true)).toEqual([0, 0, 0, 0, 0, ...paced(100, 8), ...paced(800, 18)])
+      }))
 
-  it.effect("quick retry: after a stray 5xx the policy's 1 s backoff is cut to 250 ms; in an outage it stands", () =>
-    Effect.gen(function*() {
-      // 20 answers at 20/s, the 15th a 503; then everything fails.
-      const server = fakeServer((n) => Effect.succeed(n === 14 || n >= 21 ? unavailable : ok()))
-      const exits = yield* load(
-        RateLimit.layer({ requestsPerSecond: 20, burst: 1, slowStart: false }).pipe(
-          Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
-        ),
-        20
-      )
-      expect(exits.every((e) => e._tag === "Right")).toBe(true)
-      // The 503 at 700 ms (14 fine answers before it in the window): retried 250 ms later, behind the queue.
-      const failed = server.sent.findIndex((s) => s.status === 503)
-      expect(server.sent[failed]!.at).toBe(700)
-      expect(server.sent.filter((s) => s.at > 700).map((s) => s.at)).toEqual([750, 800, 850, 900, 950, 1000])
-      // With every attempt failing (and before the window holds 10 answers), every retry waits the policy's full 1 s.
-      const down = fakeServer(() => Effect.succeed(unavailable))
-      const more = yield* load(
-        RateLimit.layer({ requestsPerSecond: 20, burst: 1, slowStart: false }).pipe(
-          Layer.provide(down.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
-        ),
-        12
-      )
-      expect(more.every((e) => e._tag === "Left")).toBe(true)
-      const start = down.sent[0]!.at
-      const firsts = Array.from({ length: 12 }, (_, i) => i * 50)
-      expect(down.sent.map((s) => s.at - start)).toEqual([...firsts, ...firsts.map((t) => t + 1000)])
-    }))
-})
+    it.effect("quick retry: after a stray 5xx the policy's 1 s backoff is cut to 250 ms; in an outage it stands", () =>
+      Effect.gen(function*() {
+        // 20 answers at 20/s, the 15th a 503; then everything fails.
+        const server = fakeServer((n) => Effect.succeed(n === 14 || n >= 21 ? unavailable : ok()))
+        const exits = yield* load(
+          RateLimit.layer({ requestsPerSecond: 20, burst: 1, slowStart: false }).pipe(
+            Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
+          ),
+          20
+        )
+        expect(exits.every((e) => e._tag === "Right")).toBe(true)
+        // The 503 at 700 ms (14 fine answers before it in the window): retried 250 ms later, behind the queue.
+        const failed = server.sent.findIndex((s) => s.status === 503)
+        expect(server.sent[failed]!.at).toBe(700)
+        expect(server.sent.filter((s) => s.at > 700).map((s) => s.at)).toEqual([750, 800, 850, 900, 950, 1000])
+        // With every attempt failing (and before the window holds 10 answers), every retry waits the policy's full 1 s.
+        const down = fakeServer(() => Effect.succeed(unavailable))
+        const more = yield* load(
+          RateLimit.layer({ requestsPerSecond: 20, burst: 1, slowStart: false }).pipe(
+            Layer.provide(down.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
+          ),
+          12
+        )
+        expect(more.every((e) => e._tag === "Left")).toBe(true)
+        const start = down.sent[0]!.at
+        const firsts = Array.from({ length: 12 }, (_, i) => i * 50)
+        expect(down.sent.map((s) => s.at - start)).toEqual([...firsts, ...firsts.map((t) => t + 1000)])
+      }))
+  })
 })

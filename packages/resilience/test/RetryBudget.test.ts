@@ -137,11 +137,16 @@ describe("RetryBudget", () => {
       const own = RetryQuota.unsafeMake({ capacity: 50 })
       // The client's policy: 2 attempts in all, 100 ms apart (the budget has no policy of its own).
       const layer = RetryBudget.layer({ budget }).pipe(
-        Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, base: "100 millis", jitter: "none" }), retryQuota: own }))
+        Layer.provide(
+          server.layer({
+            retry: RetryPolicy.make({ maxAttempts: 2, base: "100 millis", jitter: "none" }),
+            retryQuota: own
+          })
+        )
       )
       const fiber = yield* Effect.fork(
-        Effect.flatMap(MimoClient.MimoClient, (mimo) =>
-          Effect.forEach([1, 2, 3], () => Effect.flip(mimo.chat(hello)))).pipe(Effect.provide(layer))
+        Effect.flatMap(MimoClient.MimoClient, (mimo) => Effect.forEach([1, 2, 3], () => Effect.flip(mimo.chat(hello))))
+          .pipe(Effect.provide(layer))
       )
       yield* TestClock.adjust("1 minute")
       const errors = yield* Fiber.join(fiber)

@@ -515,7 +515,11 @@ export const make = (
       const policy = call?.retry ?? defaultPolicy
       const deadline = call?.deadline ?? options.deadline
       // retry-quota (issue 13): the call's own quota (a `RetryBudget`'s) instead of the client's; `false`: none.
-      const quota = call?.retryQuota === undefined ? clientQuota : call.retryQuota === false ? undefined : call.retryQuota
+      const quota = call?.retryQuota === undefined
+        ? clientQuota
+        : call.retryQuota === false
+        ? undefined
+        : call.retryQuota
       const requeue = call?.requeue
       const retrying = (first: MimoError.MimoError) => {
         // retry-delay (issue 13): a decorator that paces attempts may change the policy's waits.
@@ -547,13 +551,15 @@ export const make = (
             requeue === undefined ? byPolicy(error) : Effect.flatMap(
               requeue(error, { operation: ctx.operation, model: ctx.model, attempt: ctx.attempts }),
               (delay) =>
-                delay === undefined ? byPolicy(error) : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                  ctx.deadlineAt !== undefined && now + Duration.toMillis(delay) > ctx.deadlineAt
-                    ? byPolicy(error)
-                    : reportRetry(ctx, logLevel, error, delay).pipe(
-                      Effect.zipRight(Effect.sleep(delay)),
-                      Effect.zipRight(again)
-                    ))
+                delay === undefined ?
+                  byPolicy(error) :
+                  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                    ctx.deadlineAt !== undefined && now + Duration.toMillis(delay) > ctx.deadlineAt
+                      ? byPolicy(error)
+                      : reportRetry(ctx, logLevel, error, delay).pipe(
+                        Effect.zipRight(Effect.sleep(delay)),
+                        Effect.zipRight(again)
+                      ))
             )
           return loop(first)
         })

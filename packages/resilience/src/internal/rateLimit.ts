@@ -21,9 +21,9 @@ import {
   defaults,
   estimateTokens,
   resolveAdaptive,
-  resolvePacing,
   type Resolved,
   resolveLimits,
+  resolvePacing,
   usageTotal
 } from "./limits.js"
 import * as SlidingWindow from "./slidingWindow.js"
@@ -199,7 +199,9 @@ export const make = (
               Math.min(limits.burst, limits.concurrency),
               pacing.slowStart.probe,
               scope,
-              Effect.suspend(() => slowStartEnded(base))
+              Effect.suspend(() =>
+                slowStartEnded(base)
+              )
             ),
           outcomes: SlidingWindow.make(adaptiveConfig.window),
           queued: 0,
@@ -297,13 +299,16 @@ export const make = (
      * what is left of ours is not sent at once either. The bucket is emptied and refills at the allowed rate.
      */
     const slowStartEnded = (s: ModelBase): Effect.Effect<void> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => drain(s, s.adaptive.rate(now)))
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        drain(s, s.adaptive.rate(now)))
 
     /** Gives one request token back, never above the bucket's size. */
     const refundRequest = (s: ModelBase, rate: number): Effect.Effect<void> => {
       const limit = bucketSize(s, rate)
       return consume(s.keys.requests, 0, limit, rate).pipe(
-        Effect.flatMap((r) => r.remaining < limit ? consume(s.keys.requests, -1, limit, rate) : Effect.void),
+        Effect.flatMap((r) =>
+          r.remaining < limit ? consume(s.keys.requests, -1, limit, rate) : Effect.void
+        ),
         Effect.asVoid,
         Effect.catchAll(storeFailed("refund"))
       )
@@ -363,8 +368,13 @@ export const make = (
       const own = call?.requeue
       return {
         ...gated,
-        requeue: own === undefined || requeue === undefined ? own ?? requeue : (error, info) =>
-          Effect.flatMap(own(error, info), (delay) => delay === undefined ? requeue(error, info) : Effect.succeed(delay)),
+        requeue: own === undefined || requeue === undefined ?
+          own ?? requeue :
+          (error, info) =>
+            Effect.flatMap(
+              own(error, info),
+              (delay) => delay === undefined ? requeue(error, info) : Effect.succeed(delay)
+            ),
         retryDelay: call?.retryDelay === undefined || s.retryDelay === undefined
           ? call?.retryDelay ?? s.retryDelay
           : composeDelays(call.retryDelay, s.retryDelay)
@@ -386,10 +396,8 @@ export const make = (
     /** The model as the per-attempt gate sees it. */
     const gateModel = (s: ModelState): Gate.Model => ({
       semaphore: s.semaphore,
-      admit: (cost) =>
-        s.queue.admit(cost),
-      queued: (delta) =>
-        setQueued(s, delta),
+      admit: (cost) => s.queue.admit(cost),
+      queued: (delta) => setQueued(s, delta),
       admitted: (waited, sentAt) =>
         Effect.suspend(() => {
           s.admitted++
