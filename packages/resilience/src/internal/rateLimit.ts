@@ -14,7 +14,7 @@ import type * as RateLimit from "../RateLimit.js"
 import * as AdaptiveRate from "./adaptiveRate.js"
 import * as AdmissionQueue from "./admissionQueue.js"
 import * as Buckets from "./buckets.js"
-import { decorate, withAround } from "./decorate.js"
+import { composeAround, decorate } from "./decorate.js"
 import * as Gate from "./gate.js"
 import { inMemoryStores, layerStoreMemory, Store } from "./limiterStore.js"
 import {
@@ -363,11 +363,11 @@ export const make = (
       cost: number,
       permits: boolean
     ): MimoClient.CallOptions => {
-      const gated = withAround(call, Gate.make(gateModel(s), cost, permits))
       const requeue = pacing.maxRequeues > 0 ? requeueHook() : undefined
       const own = call?.requeue
       return {
-        ...gated,
+        ...call,
+        aroundAttempt: composeAround(call?.aroundAttempt, Gate.make(gateModel(s), cost, permits)),
         requeue: own === undefined || requeue === undefined ?
           own ?? requeue :
           (error, info) =>
@@ -408,10 +408,14 @@ export const make = (
             setInFlight(s, 1)
           ], { discard: true })
         }),
-      finished: s.slowStart === SlowStart.off ? setInFlight(s, -1) : Effect.zipRight(
-        setInFlight(s, -1),
-        Effect.flatMap(Clock.currentTimeMillis, (now) => s.slowStart.finished(now) ? slowStartEnded(s) : Effect.void)
-      ),
+      // slow-start (issue 13): only calls made while it lasts tell it their attempts' ends (the hot path after it
+      // pays nothing).
+      finished: s.slowStart.active()
+        ? Effect.zipRight(
+          setInFlight(s, -1),
+          Effect.flatMap(Clock.currentTimeMillis, (now) => s.slowStart.finished(now) ? slowStartEnded(s) : Effect.void)
+        )
+        : setInFlight(s, -1),
       succeeded: () =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.sync(() => {
