@@ -189,6 +189,37 @@ export interface CallOptions {
   readonly onGatewayRetry?: ((event: RetryEvent) => Effect.Effect<void>) | undefined
   /** Wraps every attempt of this call, inside the client's `aroundAttempt`. */
   readonly aroundAttempt?: AroundAttempt | undefined
+  /**
+   * The retry quota this call's retries pay from (and its successes refill), instead of the client's `retryQuota`;
+   * `false`: none. `RetryBudget.layer` of `@effect-mimo/resilience` sets it, so that a budget shared by several
+   * clients is paid under each client's own retry policy.
+   *
+   * @since 0.2.0
+   */
+  readonly retryQuota?: RetryQuota.RetryQuota | false | undefined
+  /**
+   * For a decorator that paces attempts itself (`RateLimit` of `@effect-mimo/resilience`): asked after each
+   * failed attempt, before the retry policy. A delay sends the request again after it, as a new attempt (its
+   * `AttemptInfo.attempt` and retry-count header count it, `onRetry` sees it) that neither the policy nor the
+   * retry quota counts: a request the server refused with 429, queued again behind the limiter until its
+   * `Retry-After`. `undefined`, or a delay that would end past the call's deadline, leaves the failure to the
+   * policy. The hook bounds how many times it answers with a delay.
+   *
+   * @since 0.2.0
+   */
+  readonly requeue?:
+    | ((error: MimoError.MimoError, info: AttemptInfo) => Effect.Effect<Duration.Duration | undefined>)
+    | undefined
+  /**
+   * For a decorator that paces attempts itself: changes each wait the retry policy chose, once the policy (and
+   * the quota) agreed to retry, before the call's deadline is checked against it. `RateLimit` shortens the wait
+   * after a 5xx while the server is otherwise healthy (its queue spaces the retries already).
+   *
+   * @since 0.2.0
+   */
+  readonly retryDelay?:
+    | ((delay: Duration.Duration, error: MimoError.MimoError) => Effect.Effect<Duration.Duration>)
+    | undefined
 }
 
 /**

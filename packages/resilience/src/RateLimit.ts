@@ -13,8 +13,9 @@
  *    refilled at the configured rate) and tokens (the request's estimate,
  *    later reconciled with `usage`). The configured rate is a hard ceiling:
  *    every attempt takes a request token, retries included;
- * 3. **429s**: the request that got one waits its `Retry-After` before its
- *    next attempt, and nothing else does. The model's whole queue pauses only
+ * 3. **429s**: the request that got one is queued again once its
+ *    `Retry-After` has passed (`maxRequeues` times at most, without spending
+ *    one of the call's retry attempts), and nothing else waits. The model's whole queue pauses only
  *    when 429s are **dense** — at least `denseRatio` (20 %) of the answers of
  *    the last `window` (1 s), and at least `minThrottled` (5) 429s among at
  *    least `minSamples` (10) answers — or when the server asks for `pauseAllFrom` (5 s) or more, i.e.
@@ -35,9 +36,14 @@
  *    Google's client-side throttling, Envoy and Finagle, and the measurements
  *    are in the package README and BENCHMARKS.md.
  *
- * In an outage of the server (5xx), the limiter does nothing special: it
- * keeps the ceiling, and the client's retry quota (core's `RetryQuota`) and
- * a `CircuitBreaker` keep retries from multiplying the load.
+ * The first flight of a fresh limiter goes in rounds that double
+ * (`slowStart`, TCP's); a stray 429 gives its request token back
+ * (`refundStray`); after a 5xx the policy's wait is cut to 250 ms while the
+ * server is otherwise healthy (`quickRetry`).
+ *
+ * In an outage of the server (5xx), the limiter keeps the ceiling and the
+ * policy's backoff (failures are dense), and the client's retry quota (core's
+ * `RetryQuota`) and a `CircuitBreaker` keep retries from multiplying the load.
  *
  * The buckets are `@effect/experimental`'s `RateLimiter` (token-bucket
  * algorithm, "delay" mode), over a {@link Store}: in memory by default
@@ -159,6 +165,68 @@ export interface Options extends Limits {
   readonly prefix?: string | undefined
   /** Called on every 429 the limiter sees. */
   readonly onThrottled?: ((event: ThrottledEvent) => Effect.Effect<void>) | undefined
+  /**
+   * How many times one call's request refused with 429 is queued again (after its `Retry-After`, behind the
+   * limiter) without spending one of the call's retry attempts or its retry quota. Past it, or for a
+   * `Retry-After` longer than `maxPause`, the call's retry policy decides, so a server that answers 429 forever
+   * still ends the call with `RateLimitExceeded`. `0` leaves every 429 to the policy. Default 8.
+   *
+   * @since 0.2.0
+   */
+  readonly maxRequeues?: number | undefined
+  /**
+   * Whether a stray 429 (sparse: under half the dense ratio over the window, with the rate not cut) gives its
+   * request token back, so that the ceiling counts the requests the server took, not the ones it refused.
+   * Default `true`; `false` charges every attempt.
+   *
+   * @since 0.2.0
+   */
+  readonly refundStray?: boolean | undefined
+  /**
+   * After a 5xx or a transport failure, the wait of the call's retry policy is cut to `delay` (default 250 ms)
+   * while fewer than `maxFailureRatio` (default 0.25) of the model's attempts over the window failed so (at
+   * least `minSamples` of them): the queue spaces retries already, and sparse failures are not an outage. When
+   * failures are dense, the policy's backoff stands. `false` keeps the policy's waits.
+   *
+   * @since 0.2.0
+   */
+  readonly quickRetry?: false | QuickRetryOptions | undefined
+  /**
+   * The first flight of each model in rounds that double (`initialWindow`, default 10, then 20, 40, …), each
+   * opened when the previous one was answered or `probe` (default 500 ms) after it opened without a 429, until
+   * the configured burst (or concurrency) went out; the first 429 holds everything until the flight's answers
+   * are in, so that a limit lower than the one configured is seen before the whole burst is sent (TCP's slow
+   * start). `true` (default) or options; `false` sends the whole burst at once.
+   *
+   * @since 0.2.0
+   */
+  readonly slowStart?: boolean | SlowStartOptions | undefined
+}
+
+/**
+ * Options of {@link Options.quickRetry}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface QuickRetryOptions {
+  /** The longest wait before retrying a 5xx or a transport failure while the server is healthy. Default 250 ms. */
+  readonly delay?: Duration.DurationInput | undefined
+  /** The share of failed attempts over the window from which the policy's own waits stand. Default 0.25. */
+  readonly maxFailureRatio?: number | undefined
+}
+
+/**
+ * Options of {@link Options.slowStart}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SlowStartOptions {
+  /** The first round's attempts. Default 10 (TCP's initial window). */
+  readonly initialWindow?: number | undefined
+  /** How long a round waits for its answers before the next one opens, when no 429 came. Default 500 ms. */
+  readonly probe?: Duration.DurationInput | undefined
 }
 
 /**

@@ -12,7 +12,10 @@
  * attempt per call; with 20 % of attempts failing, the budget stays full.
  *
  * It composes with the core's Schedules ({@link schedule}), wraps any effect
- * ({@link retry}), or decorates a `MimoClient` ({@link layer}). A budget is
+ * ({@link retry}), or decorates a `MimoClient` ({@link layer}): there the
+ * budget is the quota the client itself pays from, in place of its own
+ * `retryQuota` (the call option `retryQuota`), under the client's own retry
+ * policy. A budget is
  * core's `RetryQuota` (the bucket every client keeps by default) shared by
  * what the layer decorates: the tokens left are the gauge
  * `mimo_retry_quota_left{quota}`; refused retries count in
@@ -156,7 +159,9 @@ export const retry: <Out, R2>(
 /**
  * The per-attempt hook that records successes into the budget, for
  * `MimoClient`'s `aroundAttempt` (make one per call). Pair it with
- * {@link schedule} on the call's `retry`; {@link layer} does both.
+ * {@link schedule} on the call's `retry`. A call can instead give the budget
+ * as its `retryQuota` (what {@link layer} does): the client then pays its
+ * retries from it and records its successes itself.
  *
  * @example
  * ```ts
@@ -183,8 +188,8 @@ export const retry: <Out, R2>(
 export const aroundAttempt: (budget: RetryBudget) => MimoClient.AroundAttempt = internal.aroundAttempt
 
 /**
- * Options of {@link layer}: a budget (or the settings of a new one) and the
- * policy of calls that do not give their own `retry`.
+ * Options of {@link layer}: a budget (or the settings of a new one) and,
+ * optionally, a policy of its own.
  *
  * @since 0.1.0
  * @category models
@@ -193,16 +198,18 @@ export interface LayerOptions extends Options {
   /** Use this budget (for example one shared with other clients) instead of making one. */
   readonly budget?: RetryBudget | undefined
   /**
-   * The policy for calls without their own `retry`. Default
-   * `RetryPolicy.defaultPolicy`; give the one you gave the client (the
-   * decorator cannot see the client's `Options.retry`).
+   * A policy for calls without their own `retry`, in place of the client's. Default: none, the client's own
+   * `retry` (the budget is the quota the client pays from, whatever its policy).
    */
   readonly policy?: Schedule.Schedule<unknown, MimoError.MimoError> | undefined
 }
 
 /**
  * A `MimoClient` decorator: every call's retries are paid from the budget.
- * It takes the `MimoClient` from context and provides the decorated one.
+ * It takes the `MimoClient` from context and provides the decorated one,
+ * whose calls give the budget as their `retryQuota`: the client pays its own
+ * policy's retries from it (in place of its `retryQuota`) and refills it on
+ * success. A call's own `retryQuota` or `retry` wins.
  *
  * @example
  * ```ts

@@ -190,9 +190,10 @@ describe("RateLimit", () => {
         Effect.gen(function*() {
           const limiter = yield* RateLimit.Limiter
           const mimo = yield* MimoClient.MimoClient
-          yield* Effect.either(mimo.chat(hello, { retry: RetryPolicy.attempts(1) }))
+          // One attempt only: the 429 is requeued by the limiter all the same (it spends no attempt).
+          const first = yield* Effect.either(mimo.chat(hello, { retry: RetryPolicy.attempts(1) }))
           yield* mimo.chat(hello)
-          return yield* limiter.snapshot
+          return [yield* limiter.snapshot, first] as const
         }).pipe(
           Effect.provide(
             RateLimit.layer({ requestsPerSecond: 10, adaptive: false, pauseAllFrom: "2 seconds" }).pipe(
@@ -202,11 +203,12 @@ describe("RateLimit", () => {
         )
       )
       yield* TestClock.adjust("10 seconds")
-      const [snapshot] = yield* Fiber.join(fiber)
+      const [[snapshot], first] = yield* Fiber.join(fiber)
       // Adaptive off: the pause holds, the rate stays.
       expect(snapshot!.allowedRate).toBe(10)
       expect(snapshot!.pausedUntil).toBe(3000)
-      expect(server.sent.map((s) => s.at)).toEqual([0, 3000])
+      expect(first._tag).toBe("Right")
+      expect(server.sent.map((s) => s.at)).toEqual([0, 3000, 3000])
     }))
 
   it.effect("5 % stray 429s at the configured rate: never a pause, never a cut, the limit's own pace", () =>
@@ -236,7 +238,7 @@ describe("RateLimit", () => {
       expect(last).toBeLessThanOrEqual(((attempts - 20) / 20) * 1000 + 2000)
     }))
 
-  it.effect("told 4 × a real limit: one dense cut, then soft cuts (no pause) hold the rate at what the server accepts", () =>
+  it.effect("told 4 × a real limit: slow start, one dense cut, then soft cuts hold the rate; 0 calls lost of 600", () =>
     Effect.gen(function*() {
       // The server: 50 req/s, burst 50, 10 ms per answer. The limiter: told 200/s, burst 200, 100 at once.
       const server = bucketServer(50, 50, "10 millis")
@@ -252,22 +254,36 @@ describe("RateLimit", () => {
         600,
         "2 minutes"
       )
-      // Every call ends. (Under this clock, where 100 answers land in the same millisecond, 12 calls run out of
-      // their 5 attempts on 429s — refused again each time their Retry-After ends while the server's bucket is
-      // still empty; the same on the commit before the soft cut. Over real sockets the bench row has 0 failures.
-      // Open: a 429 under the limiter should not spend the call's attempts.)
-      expect(exits).toHaveLength(600)
-      const paused = events.filter((e) => e.pausedAll)
-      const later = events.filter((e) => e.at >= 2000)
-      // The first wave's 429s pause the queue (dense); later ones never do.
-      expect(paused.length).toBeGreaterThan(0)
-      expect(paused.every((e) => e.at < 1000)).toBe(true)
-      expect(later.every((e) => !e.pausedAll)).toBe(true)
+      // No call is lost: a 429 under the limiter is requeued, it does not spend one of the call's 5 attempts (before
+      // the requeue, 12 of these 600 calls ran out of them, refused each time their Retry-After ended).
+      expect(exits.filter((e) => e._tag === "Left")).toHaveLength(0)
+      // Slow start: rounds of 10, 20 and 40, each opened when the one before was answered. The server's burst of 50
+      // is spent in the third (21 taken, 19 refused) — not 100 sent at once, then 50 more on the first 200s.
+      const wave = new Map<number, Record<number, number>>()
+      for (const x of server.sent.filter((x) => x.at < 1000)) {
+        const r = wave.get(x.at) ?? {}
+        r[x.status] = (r[x.status] ?? 0) + 1
+        wave.set(x.at, r)
+      }
+      expect([...wave]).toEqual([[0, { 200: 10 }], [10, { 200: 20 }], [20, { 200: 21, 429: 19 }]])
+      // The flight's 429s come back together: the window is dense (19 of 70) at the 13th, which pauses the queue
+      // until the Retry-After and cuts the rate once, to 0.9 × the 51/s the server accepted.
+      const first = events.filter((e) => e.at < 1000)
+      expect(first).toHaveLength(19)
+      expect(first.map((e) => e.pausedAll)).toEqual([...Array(12).fill(false), ...Array(7).fill(true)])
+      expect(new Set(first.filter((e) => e.pausedAll).map((e) => e.allowedRate.toFixed(1)))).toEqual(new Set(["45.9"]))
+      // The requeued 19 and the bucket refilled at the cut rate go when the pause ends: 46, all taken.
+      expect(server.sent.filter((x) => x.at === 1030).map((x) => x.status)).toEqual(Array(46).fill(200))
       // CUBIC probes above the 50 the server accepts; 429s at ≥ 10 % of a window soft-cut to what it accepted
-      // (63.8 → 53 at 6.67 s, 56.1 → 49 at 8.69 s), with no pause: 14 429s after the first 2 s in all.
+      // (58.8 → 48 at 6.16 s, 62.3 → 49 at 9.54 s), with no pause: 12 429s after the first wave, 31 in all.
+      const later = events.filter((e) => e.at >= 1000)
+      expect(later.every((e) => !e.pausedAll)).toBe(true)
       const soft = later.filter((e, i) => i > 0 && e.allowedRate < later[i - 1]!.allowedRate - 1)
-      expect(soft.map((e) => [Math.round(e.at / 10) * 10, Math.round(e.allowedRate)])).toEqual([[6670, 53], [8690, 49]])
-      expect(later).toHaveLength(14)
+      expect(soft.map((e) => [Math.round(e.at / 10) * 10, Math.round(e.allowedRate)])).toEqual([[6160, 48], [9540, 49]])
+      expect(later).toHaveLength(12)
+      expect(server.sent).toHaveLength(631)
+      // The last call is answered 11.05 s in: 0.92 × the 12 s that 600 calls need at 50/s.
+      expect(Math.max(...server.sent.map((x) => x.at))).toBeLessThan(11_050)
     }))
 
   it.effect("takes each request's token estimate and reconciles it with usage", () =>
@@ -372,5 +388,80 @@ describe("RateLimit", () => {
     expect(RateLimit.estimateTokens({ model: "m", messages: [{ role: "user", content: "x".repeat(400) }] })).toBe(
       100 + 4 + 1024
     )
+  })
+
+  describe("the call's retries (issue 13)", () => {
+    it.effect("a server that answers 429 forever: maxRequeues requeues, then the policy's attempts, then RateLimitExceeded", () =>
+      Effect.gen(function*() {
+        const server = fakeServer(() => Effect.succeed(tooMany(1)))
+        const [exit] = yield* load(
+          RateLimit.layer({ requestsPerSecond: 10, maxRequeues: 2 }).pipe(
+            Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
+          ),
+          1
+        )
+        expect(exit!._tag).toBe("Left")
+        if (exit!._tag === "Left") {
+          expect(exit!.left._tag).toBe("RateLimitExceeded")
+          // 2 requeues (each after its Retry-After, 1 s) and the policy's 2 attempts: 4 sends.
+          expect(exit!.left.attempts).toBe(4)
+        }
+        // The requeues go when their Retry-After ends; the policy's retry waits the Retry-After plus its jitter.
+        expect(server.sent.slice(0, 3).map((s) => s.at)).toEqual([0, 1000, 2000])
+        expect(server.sent[3]!.at).toBeGreaterThanOrEqual(3000)
+        expect(server.sent[3]!.at).toBeLessThan(3250)
+      }))
+
+    it.effect("a stray 429 gives its request token back: the ceiling counts what the server took", () =>
+      Effect.gen(function*() {
+        const run = (refundStray: boolean) =>
+          Effect.gen(function*() {
+            // 30 calls at 10/s, burst 5; the 12th attempt is refused (Retry-After: 1 s), 1 in 12 answers: stray.
+            const server = fakeServer((n) => Effect.succeed(n === 11 ? tooMany(1) : ok()))
+            const exits = yield* load(
+              RateLimit.layer({ requestsPerSecond: 10, burst: 5, slowStart: false, refundStray }).pipe(
+                Layer.provide(server.layer())
+              ),
+              30
+            )
+            expect(exits.every((e) => e._tag === "Right")).toBe(true)
+            const start = server.sent[0]!.at
+            return server.sent.map((s) => s.at - start)
+          })
+        const paced = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i * 100)
+        // Charged: the refused attempt (at 700) costs a slot, and 31 attempts take the queue to 2.6 s.
+        expect(yield* run(false)).toEqual([0, 0, 0, 0, 0, ...paced(100, 26)])
+        // Refunded: its token comes back at once, a second attempt goes at 800, and the queue ends 100 ms sooner.
+        expect(yield* run(true)).toEqual([0, 0, 0, 0, 0, ...paced(100, 8), ...paced(800, 18)])
+      }))
+
+    it.effect("quick retry: after a stray 5xx the policy's 1 s backoff is cut to 250 ms; in an outage it stands", () =>
+      Effect.gen(function*() {
+        // 20 answers at 20/s, the 15th a 503; then everything fails.
+        const server = fakeServer((n) => Effect.succeed(n === 14 || n >= 21 ? unavailable : ok()))
+        const exits = yield* load(
+          RateLimit.layer({ requestsPerSecond: 20, burst: 1, slowStart: false }).pipe(
+            Layer.provide(server.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
+          ),
+          20
+        )
+        expect(exits.every((e) => e._tag === "Right")).toBe(true)
+        // The 503 at 700 ms (14 fine answers before it in the window): retried 250 ms later, behind the queue.
+        const failed = server.sent.findIndex((s) => s.status === 503)
+        expect(server.sent[failed]!.at).toBe(700)
+        expect(server.sent.filter((s) => s.at > 700).map((s) => s.at)).toEqual([750, 800, 850, 900, 950, 1000])
+        // With every attempt failing (and before the window holds 10 answers), every retry waits the policy's full 1 s.
+        const down = fakeServer(() => Effect.succeed(unavailable))
+        const more = yield* load(
+          RateLimit.layer({ requestsPerSecond: 20, burst: 1, slowStart: false }).pipe(
+            Layer.provide(down.layer({ retry: RetryPolicy.make({ maxAttempts: 2, jitter: "none" }) }))
+          ),
+          12
+        )
+        expect(more.every((e) => e._tag === "Left")).toBe(true)
+        const start = down.sent[0]!.at
+        const firsts = Array.from({ length: 12 }, (_, i) => i * 50)
+        expect(down.sent.map((s) => s.at - start)).toEqual([...firsts, ...firsts.map((t) => t + 1000)])
+      }))
   })
 })

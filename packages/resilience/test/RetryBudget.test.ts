@@ -1,4 +1,4 @@
-import { MimoClient, MimoError, RetryPolicy } from "@effect-mimo/core"
+import { MimoClient, MimoError, RetryPolicy, RetryQuota } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Metric, Schedule, TestClock } from "effect"
 import { RetryBudget } from "../src/index.js"
@@ -97,8 +97,8 @@ describe("RetryBudget", () => {
     Effect.gen(function*() {
       const server = fakeServer((n) => Effect.succeed(n < 100 ? unavailable : ok()))
       const budget = yield* RetryBudget.make({ capacity: 10, costPerRetry: 5 })
-      const layer = RetryBudget.layer({ budget, policy: RetryPolicy.make({ jitter: "none" }) }).pipe(
-        Layer.provide(server.layer())
+      const layer = RetryBudget.layer({ budget }).pipe(
+        Layer.provide(server.layer({ retry: RetryPolicy.make({ jitter: "none" }) }))
       )
       const fiber = yield* Effect.fork(
         Effect.flatMap(
@@ -118,8 +118,8 @@ describe("RetryBudget", () => {
     Effect.gen(function*() {
       const server = fakeServer((n) => Effect.succeed(n === 0 ? unavailable : ok()))
       const budget = yield* RetryBudget.make({ capacity: 10, costPerRetry: 5 })
-      const layer = RetryBudget.layer({ budget, policy: RetryPolicy.make({ jitter: "none" }) }).pipe(
-        Layer.provide(server.layer())
+      const layer = RetryBudget.layer({ budget }).pipe(
+        Layer.provide(server.layer({ retry: RetryPolicy.make({ jitter: "none" }) }))
       )
       const fiber = yield* Effect.fork(
         Effect.flatMap(MimoClient.MimoClient, (mimo) => mimo.chat(hello)).pipe(Effect.provide(layer))
@@ -128,5 +128,35 @@ describe("RetryBudget", () => {
       yield* Fiber.join(fiber)
       expect(server.sent).toHaveLength(2)
       expect(yield* budget.left).toBe(10)
+    }))
+
+  it.effect("as a client decorator: the client's own policy retries, paid from the budget instead of the client's quota", () =>
+    Effect.gen(function*() {
+      const server = fakeServer(() => Effect.succeed(unavailable))
+      const budget = yield* RetryBudget.make({ capacity: 100, costPerRetry: 5 })
+      const own = RetryQuota.unsafeMake({ capacity: 50 })
+      // The client's policy: 2 attempts in all, 100 ms apart (the budget has no policy of its own).
+      const layer = RetryBudget.layer({ budget }).pipe(
+        Layer.provide(
+          server.layer({
+            retry: RetryPolicy.make({ maxAttempts: 2, base: "100 millis", jitter: "none" }),
+            retryQuota: own
+          })
+        )
+      )
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(MimoClient.MimoClient, (mimo) => Effect.forEach([1, 2, 3], () => Effect.flip(mimo.chat(hello))))
+          .pipe(Effect.provide(layer))
+      )
+      yield* TestClock.adjust("1 minute")
+      const errors = yield* Fiber.join(fiber)
+      expect(errors.map((e) => [e._tag, e.attempts])).toEqual([
+        ["ServiceUnavailable", 2],
+        ["ServiceUnavailable", 2],
+        ["ServiceUnavailable", 2]
+      ])
+      expect(server.sent.map((s) => s.at)).toEqual([0, 100, 100, 200, 200, 300])
+      expect(yield* budget.left).toBe(85)
+      expect(yield* own.left).toBe(50)
     }))
 })

@@ -98,8 +98,8 @@ describe("soak: RateLimit + RetryBudget + CircuitBreaker around the Node adapter
         const mimo = Context.get(
           yield* Layer.buildWithScope(
             CircuitBreaker.layer().pipe(
-              // The budget's layer gives calls without their own `retry` its `policy` (it cannot see the client's).
-              Layer.provide(RetryBudget.layer({ policy })),
+              // The budget is the quota the client pays from, under the client's own `retry`.
+              Layer.provide(RetryBudget.layer()),
               Layer.provide(Layer.succeedContext(limited))
             ),
             scope

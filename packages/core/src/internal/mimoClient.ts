@@ -238,20 +238,41 @@ const observed = (
 ): Schedule.Schedule<unknown, MimoError.MimoError> =>
   Schedule.intersect(Schedule.delays(policy), Schedule.identity<MimoError.MimoError>()).pipe(
     Schedule.onDecision(([delay, error], decision) =>
-      decision._tag === "Done" ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const event: Client.RetryEvent = { attempt: ctx.attempts, error, delay }
-        const log = Effect.logWithLevel(level, "MiMo attempt failed; retrying").pipe(
-          Effect.annotateLogs({
-            ...annotationsOf(ctx, error),
-            "mimo.retry.delay_ms": Duration.toMillis(delay),
-            "mimo.timestamp": new Date(now).toISOString()
-          })
-        )
-        return ctx.onRetry.length === 0
-          ? log
-          : Effect.zipRight(log, Effect.forEach(ctx.onRetry, (f) => f(event), { discard: true }))
+      decision._tag === "Done" ? Effect.void : reportRetry(ctx, level, error, delay)
+    )
+  )
+
+/** A failed attempt that will be retried (by the policy, or requeued): the log line and the `onRetry` hooks. */
+const reportRetry = (
+  ctx: CallContext,
+  level: LogLevel.LogLevel,
+  error: MimoError.MimoError,
+  delay: Duration.Duration
+): Effect.Effect<void> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const event: Client.RetryEvent = { attempt: ctx.attempts, error, delay }
+    const log = Effect.logWithLevel(level, "MiMo attempt failed; retrying").pipe(
+      Effect.annotateLogs({
+        ...annotationsOf(ctx, error),
+        "mimo.retry.delay_ms": Duration.toMillis(delay),
+        "mimo.timestamp": new Date(now).toISOString()
       })
     )
+    return ctx.onRetry.length === 0
+      ? log
+      : Effect.zipRight(log, Effect.forEach(ctx.onRetry, (f) => f(event), { discard: true }))
+  })
+
+/**
+ * The policy with each of its waits changed by a decorator's `retryDelay` (issue 13), which reads the error the
+ * wait follows; the policy's decisions are unchanged.
+ */
+const withRetryDelay = (
+  policy: Schedule.Schedule<unknown, MimoError.MimoError>,
+  retryDelay: NonNullable<Client.CallOptions["retryDelay"]>
+): Schedule.Schedule<unknown, MimoError.MimoError> =>
+  Schedule.intersect(policy, Schedule.identity<MimoError.MimoError>()).pipe(
+    Schedule.modifyDelayEffect(([, error], delay) => retryDelay(delay, error))
   )
 
 const isOk = (status: number) => status >= 200 && status < 300
@@ -357,7 +378,7 @@ export const make = (
     })
     const defaultPolicy = options.retry ?? RetryPolicy.defaultPolicy
     // retry-quota (issue 13): one quota per client, shared by its calls; `retryQuota: false` turns it off.
-    const quota = options.retryQuota === false ? undefined : options.retryQuota ?? RetryQuota.unsafeMake()
+    const clientQuota = options.retryQuota === false ? undefined : options.retryQuota ?? RetryQuota.unsafeMake()
     const defaultTimeoutDuration = Duration.decode(options.timeout ?? defaultTimeout)
     const idleTimeoutMs = Duration.toMillis(Duration.decode(options.idleTimeout ?? defaultIdleTimeout))
     const maxBodySize = options.maxBodySize ?? defaultMaxBodySize
@@ -514,21 +535,53 @@ export const make = (
       // then pays nothing for retries (apps/bench).
       const policy = call?.retry ?? defaultPolicy
       const deadline = call?.deadline ?? options.deadline
+      // retry-quota (issue 13): the call's own quota (a `RetryBudget`'s) instead of the client's; `false`: none.
+      const quota = call?.retryQuota === undefined
+        ? clientQuota
+        : call.retryQuota === false
+        ? undefined
+        : call.retryQuota
+      const requeue = call?.requeue
       const retrying = (first: MimoError.MimoError) => {
-        const bounded = ctx.deadlineAt === undefined ? policy : RetryPolicy.deadline(policy, ctx.deadlineAt)
+        // retry-delay (issue 13): a decorator that paces attempts may change the policy's waits.
+        const adjusted = call?.retryDelay === undefined ? policy : withRetryDelay(policy, call.retryDelay)
+        const bounded = ctx.deadlineAt === undefined ? adjusted : RetryPolicy.deadline(adjusted, ctx.deadlineAt)
         // retry-quota (issue 13): each retry the policy would make pays from the quota (more after a timeout);
         // when it cannot pay, the schedule is done and the call fails with the error it has.
         const paid = quota === undefined ? bounded : RetryQuota.schedule(bounded, quota)
         return Effect.flatMap(Schedule.driver(observed(paid, ctx, logLevel)), (driver) => {
-          const loop = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
+          /** The failure the policy's latest retry followed: its cost comes back if the call then succeeds. */
+          let retriedAfter: MimoError.MimoError | undefined
+          const again: Effect.Effect<A, MimoError.MimoError> = Effect.suspend(() =>
+            quota === undefined
+              ? Effect.catchAll(once, loop)
+              // retry-quota (issue 13): a success after a retry gives that retry's cost back.
+              : Effect.matchEffect(once, { onFailure: loop, onSuccess: (a) => succeeded(a, retriedAfter) })
+          )
+          const byPolicy = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
             Effect.matchEffect(driver.next(error), {
               onFailure: () => Effect.fail(error),
-              // retry-quota (issue 13): a success after a retry gives that retry's cost back.
-              onSuccess: () =>
-                quota === undefined
-                  ? Effect.catchAll(once, loop)
-                  : Effect.matchEffect(once, { onFailure: loop, onSuccess: (a) => succeeded(a, error) })
+              onSuccess: () => {
+                retriedAfter = error
+                return again
+              }
             })
+          // requeue (issue 13): a decorator that paces attempts may send the request again, uncounted by the
+          // policy and the quota, within the call's deadline.
+          const loop = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
+            requeue === undefined ? byPolicy(error) : Effect.flatMap(
+              requeue(error, { operation: ctx.operation, model: ctx.model, attempt: ctx.attempts }),
+              (delay) =>
+                delay === undefined ?
+                  byPolicy(error) :
+                  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                    ctx.deadlineAt !== undefined && now + Duration.toMillis(delay) > ctx.deadlineAt
+                      ? byPolicy(error)
+                      : reportRetry(ctx, logLevel, error, delay).pipe(
+                        Effect.zipRight(Effect.sleep(delay)),
+                        Effect.zipRight(again)
+                      ))
+            )
           return loop(first)
         })
       }

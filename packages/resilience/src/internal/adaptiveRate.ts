@@ -75,6 +75,12 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
   const floor = config.minRate * maxRate
   let cutOnce = false
   let lastCut = Number.NEGATIVE_INFINITY
+  /**
+   * When the last cut's pause ended: the next cut waits a window of sending after it (issue 13). The 429s of the
+   * attempts held until then, sent together, are not a new measure — told 4 × a 50/s limit, they cut the rate
+   * a second time, from a window that was mostly pause.
+   */
+  let resumedAt = Number.NEGATIVE_INFINITY
   /** The rate the cut aimed at (the accepted rate), and where growth starts from. */
   let target = maxRate
   let growFrom = 0
@@ -116,7 +122,7 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
   }
 
   const doCut = (now: number, from: number): boolean => {
-    if (config.algorithm === "off" || now - lastCut < config.window) return false
+    if (config.algorithm === "off" || now - Math.max(lastCut, resumedAt) < config.window) return false
     const seconds = (config.window / 1000) * Math.min(1, Math.max(1e-3, share()))
     const sendRate = sends.totals(now).total / seconds
     const accepted = acceptedRate(now)
@@ -125,6 +131,7 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
     target = clamp(Math.min(ceiling, Math.max(accepted, ceiling / 4)))
     k = Math.cbrt((target * (1 - config.beta)) / config.scale)
     growFrom = Math.max(now, from)
+    resumedAt = growFrom
     lastCut = now
     cutOnce = true
     return true
@@ -140,7 +147,7 @@ export const make = (config: Config, maxRate: number, share: () => number = () =
       const dense = total >= config.minSamples && bad >= config.minThrottled && bad >= config.denseRatio * total
       if (dense) doCut(now, from)
       else if (
-        cutOnce && config.algorithm !== "off" && now - lastCut >= config.window && now >= growFrom &&
+        cutOnce && config.algorithm !== "off" && now - Math.max(lastCut, resumedAt) >= config.window &&
         total >= config.minSamples && bad >= (config.denseRatio / 2) * total
       ) softCut(now)
       return dense

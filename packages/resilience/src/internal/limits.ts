@@ -27,7 +27,10 @@ export const defaults = {
   denseRatio: 0.2,
   minSamples: 10,
   minThrottled: 5,
-  pauseAllFrom: Duration.seconds(5)
+  pauseAllFrom: Duration.seconds(5),
+  maxRequeues: 8,
+  quickRetry: { delay: Duration.millis(250), maxFailureRatio: 0.25 },
+  slowStart: { initialWindow: 10, probe: Duration.millis(500) }
 } as const
 
 /** Per-model limits that differ from the account-wide defaults ([X] §2). */
@@ -144,5 +147,33 @@ export const resolveAdaptive = (option: RateLimit.Options["adaptive"]): Adaptive
     denseRatio: fraction(o.denseRatio, defaults.denseRatio),
     minSamples: Math.max(1, Math.floor(o.minSamples ?? defaults.minSamples)),
     minThrottled: Math.max(1, Math.floor(o.minThrottled ?? defaults.minThrottled))
+  }
+}
+
+/** The limiter's hold on the call's retries and its first flight, resolved (issue 13). */
+export interface Pacing {
+  readonly maxRequeues: number
+  readonly refundStray: boolean
+  readonly quickRetry: { readonly delay: Duration.Duration; readonly maxFailureRatio: number } | undefined
+  readonly slowStart: { readonly initial: number; readonly probe: number } | undefined
+}
+
+/** @internal */
+export const resolvePacing = (options: RateLimit.Options): Pacing => {
+  const quick = options.quickRetry === false ? undefined : options.quickRetry ?? {}
+  const slow = options.slowStart === false ? undefined : options.slowStart === true ? {} : options.slowStart ?? {}
+  const requeues = options.maxRequeues ?? defaults.maxRequeues
+  const probe = Duration.toMillis(Duration.decode(slow?.probe ?? defaults.slowStart.probe))
+  return {
+    maxRequeues: Number.isFinite(requeues) ? Math.max(0, Math.floor(requeues)) : defaults.maxRequeues,
+    refundStray: options.refundStray ?? true,
+    quickRetry: quick === undefined ? undefined : {
+      delay: Duration.decode(quick.delay ?? defaults.quickRetry.delay),
+      maxFailureRatio: fraction(quick.maxFailureRatio, defaults.quickRetry.maxFailureRatio)
+    },
+    slowStart: slow === undefined ? undefined : {
+      initial: Math.max(1, Math.floor(slow.initialWindow ?? defaults.slowStart.initialWindow)),
+      probe: Number.isFinite(probe) && probe > 0 ? probe : Duration.toMillis(defaults.slowStart.probe)
+    }
   }
 }

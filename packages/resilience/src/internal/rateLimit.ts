@@ -17,10 +17,20 @@ import type * as RateLimit from "../RateLimit.js"
 import * as AdaptiveRate from "./adaptiveRate.js"
 import * as AdmissionQueue from "./admissionQueue.js"
 import * as Buckets from "./buckets.js"
-import { decorate, withAround } from "./decorate.js"
+import { composeAround, decorate } from "./decorate.js"
 import * as Gate from "./gate.js"
 import { inMemoryStores, layerStoreMemory, Store } from "./limiterStore.js"
-import { defaults, estimateTokens, resolveAdaptive, type Resolved, resolveLimits, usageTotal } from "./limits.js"
+import {
+  defaults,
+  estimateTokens,
+  resolveAdaptive,
+  type Resolved,
+  resolveLimits,
+  resolvePacing,
+  usageTotal
+} from "./limits.js"
+import * as SlidingWindow from "./slidingWindow.js"
+import * as SlowStart from "./slowStart.js"
 
 export { layerStoreMemory, makeStore, memoryPauses, Store } from "./limiterStore.js"
 export { defaults, estimateTokens, resolveAdaptive, resolveLimits } from "./limits.js"
@@ -87,12 +97,23 @@ const updating = (f: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => void): 
 // the limiter
 // -----------------------------------------------------------------------------
 
+/** Two `retryDelay` hooks, one after the other (the caller's first). */
+const composeDelays = (
+  first: NonNullable<MimoClient.CallOptions["retryDelay"]>,
+  second: NonNullable<MimoClient.CallOptions["retryDelay"]>
+): NonNullable<MimoClient.CallOptions["retryDelay"]> =>
+(delay, error) => Effect.flatMap(first(delay, error), (d) => second(d, error))
+
 interface ModelBase {
   readonly model: string
   readonly limits: Resolved
   readonly keys: { readonly requests: string; readonly tokens: string; readonly pause: string }
   readonly semaphore: Effect.Semaphore
   readonly adaptive: AdaptiveRate.AdaptiveRate
+  /** The first flight, in rounds (issue 13). */
+  readonly slowStart: SlowStart.SlowStart
+  /** Attempts that ended, `bad` for a 5xx or a transport failure: the quick retry's health check (issue 13). */
+  readonly outcomes: SlidingWindow.SlidingWindow
   queued: number
   inFlight: number
   /** The latest pause end this process knows of (epoch ms, Clock time). */
@@ -111,6 +132,8 @@ interface ModelBase {
 
 interface ModelState extends ModelBase {
   readonly queue: AdmissionQueue.AdmissionQueue
+  /** The call option that shortens the policy's waits after a 5xx while the server is healthy (issue 13). */
+  readonly retryDelay: MimoClient.CallOptions["retryDelay"]
 }
 
 /** @internal */
@@ -126,11 +149,12 @@ export const make = (
     const maxPause = Duration.toMillis(Duration.decode(options.maxPause ?? defaults.maxPause))
     const pauseAllFrom = Duration.toMillis(Duration.decode(options.pauseAllFrom ?? defaults.pauseAllFrom))
     const estimate = options.estimateTokens ?? estimateTokens
+    const pacing = resolvePacing(options)
     const models = new Map<string, ModelState>()
 
     // --- store access (fails open) -----------------------------------------------
 
-    const { adjustTokens, drain, reserve, storeDefect, storeFailed } = Buckets.make(
+    const { adjustTokens, bucketSize, consume, drain, reserve, storeDefect, storeFailed } = Buckets.make(
       store,
       metrics.storeErrors,
       inMemoryStores.has(store)
@@ -173,19 +197,25 @@ export const make = (
       )
     }
 
+    /** `awaitPause`, then the reservation, in fewer steps when there is no pause (one clock access). */
+    const reserveAfterPause = (s: ModelBase, cost: number): Effect.Effect<number> =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return Effect.flatMap(pausedUntil(s, now), (until) =>
+          until > now
+            ? Effect.zipRight(
+              Effect.zipRight(sleepUntil(until), awaitPause(s)),
+              Effect.flatMap(Clock.currentTimeMillis, (after) => reserveNow(s, cost, after))
+            )
+            : reserveNow(s, cost, clock.unsafeCurrentTimeMillis()))
+      })
+
     const reservations = (s: ModelBase): AdmissionQueue.Reservations => ({
-      // `awaitPause`, then the reservation, in fewer steps when there is no pause (one clock access).
       reserve: (cost) =>
-        Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          return Effect.flatMap(pausedUntil(s, now), (until) =>
-            until > now
-              ? Effect.zipRight(
-                Effect.zipRight(sleepUntil(until), awaitPause(s)),
-                Effect.flatMap(Clock.currentTimeMillis, (after) => reserveNow(s, cost, after))
-              )
-              : reserveNow(s, cost, clock.unsafeCurrentTimeMillis()))
-        }),
+        // slow-start (issue 13): during the first flight, the round's turn first (a 429 may pause everyone).
+        s.slowStart.active()
+          ? Effect.zipRight(s.slowStart.await, reserveAfterPause(s, cost))
+          : reserveAfterPause(s, cost),
       // A slot whose wait a pause overtook is void (the bucket refills during the pause, and the next reservation
       // takes from it), and the tokens taken for it are given back.
       stillValid: (cost) =>
@@ -209,6 +239,18 @@ export const make = (
           semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
           adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () =>
             store.share?.() ?? 1),
+          slowStart: pacing.slowStart === undefined
+            ? SlowStart.off
+            : SlowStart.make(
+              pacing.slowStart.initial,
+              Math.min(limits.burst, limits.concurrency),
+              pacing.slowStart.probe,
+              scope,
+              Effect.suspend(() =>
+                slowStartEnded(base)
+              )
+            ),
+          outcomes: SlidingWindow.make(adaptiveConfig.window),
           queued: 0,
           inFlight: 0,
           knownPause: 0,
@@ -223,7 +265,10 @@ export const make = (
             admitted: Metric.fromMetricKey(MetricKey.tagged(keys.admitted, "model", model))
           }
         }
-        const state: ModelState = Object.assign(base, { queue: AdmissionQueue.make(reservations(base), scope) })
+        const state: ModelState = Object.assign(base, {
+          queue: AdmissionQueue.make(reservations(base), scope),
+          retryDelay: quickRetry(base)
+        })
         state.m.allowedRate.unsafeUpdate(limits.rate, [])
         models.set(model, state)
         s = state
@@ -242,12 +287,15 @@ export const make = (
     const onThrottled = (s: ModelState, error: MimoError.RateLimitExceeded): Effect.Effect<number> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         s.throttled++
-        const asked = error.retryAfter === undefined ? defaultPause : Duration.toMillis(error.retryAfter)
-        const wait = Math.min(maxPause, Math.max(0, asked))
+        s.slowStart.throttled(now)
+        const wait = Math.min(maxPause, askedWait(error))
         const until = now + wait
         const before = s.adaptive.rate(now)
         const dense = s.adaptive.answered(now, true, until)
-        const pauseAll = dense || wait >= pauseAllFrom
+        // pause-once (issue 13): the attempts held by a pause go together when it ends; for a window after that,
+        // their 429s hold only themselves, or each pause would end in the next one.
+        const settled = s.knownPause === 0 || now < s.knownPause || now - s.knownPause >= adaptiveConfig.window
+        const pauseAll = (dense && settled) || wait >= pauseAllFrom
         const rate = s.adaptive.rate(now)
         // Only a dense window's cut empties the bucket (the server's is empty); a soft cut only lowers the rate.
         const cut = dense && rate < before
@@ -261,6 +309,13 @@ export const make = (
         }
         if (cut) {
           effects.push(drain(s, rate))
+        } else if (
+          // refund-stray (issue 13): a stray 429 — sparse (under half the dense ratio), the rate not cut — gives
+          // its request token back: the server refused the request, so it did not count it (see the README).
+          pacing.refundStray && !pauseAll && rate >= s.limits.rate &&
+          s.adaptive.ratio(now) < adaptiveConfig.denseRatio / 2
+        ) {
+          effects.push(refundRequest(s, rate))
         }
         if (pauseAll) {
           effects.push(
@@ -286,6 +341,90 @@ export const make = (
         return Effect.as(Effect.all(effects, { discard: true }), until)
       })
 
+    /**
+     * slow-start (issue 13): the first flight met a 429, so the server's burst is spent (or the 429 was stray):
+     * what is left of ours is not sent at once either. The bucket is emptied and refills at the allowed rate.
+     */
+    const slowStartEnded = (s: ModelBase): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => drain(s, s.adaptive.rate(now)))
+
+    /** Gives one request token back, never above the bucket's size. */
+    const refundRequest = (s: ModelBase, rate: number): Effect.Effect<void> => {
+      const limit = bucketSize(s, rate)
+      return consume(s.keys.requests, 0, limit, rate).pipe(
+        Effect.flatMap((r) => r.remaining < limit ? consume(s.keys.requests, -1, limit, rate) : Effect.void),
+        Effect.asVoid,
+        Effect.catchAll(storeFailed("refund"))
+      )
+    }
+
+    // --- what the limiter does to the call's retries (issue 13) --------------------------------------------
+
+    /** What a 429 asks for, in ms: its `Retry-After`, or `defaultPause`. */
+    const askedWait = (error: MimoError.RateLimitExceeded): number =>
+      Math.max(0, error.retryAfter === undefined ? defaultPause : Duration.toMillis(error.retryAfter))
+
+    /**
+     * requeue (issue 13): the call's hook (one per call) that sends a request refused with 429 again once its
+     * `Retry-After` has passed, behind the limiter like any attempt, without spending one of the call's attempts
+     * or its retry quota — at most `maxRequeues` times per call, and never for a `Retry-After` beyond `maxPause`
+     * (the policy then decides: the default one fails the call with the 429 at once).
+     */
+    const requeueHook = (): MimoClient.CallOptions["requeue"] => {
+      let left = pacing.maxRequeues
+      return (error) =>
+        Effect.sync(() => {
+          if (error._tag !== "RateLimitExceeded" || left <= 0) return undefined
+          const wait = askedWait(error)
+          if (wait > maxPause) return undefined
+          left--
+          return Duration.millis(wait)
+        })
+    }
+
+    /**
+     * quick-retry (issue 13): after a 5xx or a transport failure, the policy's wait is cut to `quickRetry.delay`
+     * while the model's attempts are otherwise healthy (fewer than `maxFailureRatio` of the window's, out of at
+     * least `minSamples`): the failures are sparse and independent, and the queue spaces the retries already.
+     * When failures are dense (an outage, an overload) the policy's backoff stands.
+     */
+    const quickRetry = (s: ModelBase): MimoClient.CallOptions["retryDelay"] => {
+      const quick = pacing.quickRetry
+      if (quick === undefined) return undefined
+      return (delay, error) =>
+        error._tag === "RateLimitExceeded" || Duration.lessThanOrEqualTo(delay, quick.delay)
+          ? Effect.succeed(delay)
+          : Effect.map(Clock.currentTimeMillis, (now) => {
+            const { bad, total } = s.outcomes.totals(now)
+            return total >= adaptiveConfig.minSamples && bad < quick.maxFailureRatio * total ? quick.delay : delay
+          })
+    }
+
+    /** The call's options under the limiter: the gate around each attempt, the requeue and quick-retry hooks. */
+    const paced = (
+      s: ModelState,
+      call: MimoClient.CallOptions | undefined,
+      cost: number,
+      permits: boolean
+    ): MimoClient.CallOptions => {
+      const requeue = pacing.maxRequeues > 0 ? requeueHook() : undefined
+      const own = call?.requeue
+      return {
+        ...call,
+        aroundAttempt: composeAround(call?.aroundAttempt, Gate.make(gateOf(s), cost, permits)),
+        requeue: own === undefined || requeue === undefined ?
+          own ?? requeue :
+          (error, info) =>
+            Effect.flatMap(
+              own(error, info),
+              (delay) => delay === undefined ? requeue(error, info) : Effect.succeed(delay)
+            ),
+        retryDelay: call?.retryDelay === undefined || s.retryDelay === undefined
+          ? call?.retryDelay ?? s.retryDelay
+          : composeDelays(call.retryDelay, s.retryDelay)
+      }
+    }
+
     const setQueued = (s: ModelState, delta: number) =>
       updating((labels) => {
         s.queued += delta
@@ -301,10 +440,8 @@ export const make = (
     /** The model as the per-attempt gate sees it. */
     const gateModel = (s: ModelState): Gate.Model => ({
       semaphore: s.semaphore,
-      admit: (cost) =>
-        s.queue.admit(cost),
-      queued: (delta) =>
-        setQueued(s, delta),
+      admit: (cost) => s.queue.admit(cost),
+      queued: (delta) => setQueued(s, delta),
       admitted: (waited, sentAt) =>
         updating((labels) => {
           s.admitted++
@@ -314,20 +451,30 @@ export const make = (
           s.inFlight++
           s.m.inFlight.unsafeUpdate(s.inFlight, labels)
         }),
-      finished: setInFlight(s, -1),
+      // slow-start (issue 13): only calls made while it lasts tell it their attempts' ends (the hot path after it
+      // pays nothing).
+      finished: s.slowStart.active()
+        ? Effect.zipRight(
+          setInFlight(s, -1),
+          Effect.flatMap(Clock.currentTimeMillis, (now) => s.slowStart.finished(now) ? slowStartEnded(s) : Effect.void)
+        )
+        : setInFlight(s, -1),
       succeeded: () =>
         Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           s.adaptive.answered(now, false, now)
+          s.outcomes.record(now, false)
           return Effect.void
         }),
       failed: (error, cost) => {
         // A refused request gives its token estimate back; an answer other than a 429 counts in the 429 ratio.
-        const refund = MimoError.statusOf(error) !== undefined ? adjustTokens(s, -cost) : Effect.void
-        if (error._tag === "RateLimitExceeded") return Effect.zipRight(refund, onThrottled(s, error))
-        if (MimoError.statusOf(error) === undefined) return Effect.as(refund, undefined)
+        const status = MimoError.statusOf(error)
+        const refund = status !== undefined ? adjustTokens(s, -cost) : Effect.void
         return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          s.adaptive.answered(now, false, now)
+          // quick-retry (issue 13): a 5xx or a transport failure is a fault; any other answer is not.
+          s.outcomes.record(now, status === undefined || status >= 500)
+          if (error._tag === "RateLimitExceeded") return Effect.zipRight(refund, onThrottled(s, error))
+          if (status !== undefined) s.adaptive.answered(now, false, now)
           return Effect.as(refund, undefined)
         })
       }
@@ -336,6 +483,8 @@ export const make = (
     /** The model's gate model, made once per model (it holds no per-call state). */
     const gateModels = new WeakMap<ModelState, Gate.Model>()
     const gateOf = (s: ModelState): Gate.Model => {
+      // While slow start lasts the model's `finished` differs per call (see `gateModel`): made fresh, not kept.
+      if (s.slowStart.active()) return gateModel(s)
       let model = gateModels.get(s)
       if (model === undefined) {
         model = gateModel(s)
@@ -365,7 +514,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateOf(s), cost, true))),
+              send(paced(s, call, cost, true)),
               (r) => reconcile(s, cost, r.usage)
             )
           }),
@@ -374,7 +523,7 @@ export const make = (
             const s = stateFor(request.model)
             const cost = estimate(request)
             return Effect.tap(
-              send(withAround(call, Gate.make(gateOf(s), cost, true))),
+              send(paced(s, call, cost, true)),
               (r) => reconcile(s, cost, r.response.usage)
             )
           }),
@@ -387,7 +536,7 @@ export const make = (
             yield* Effect.ensuring(holdPermit(s), setQueued(s, -1))
             let usage: ChatCompletion.Usage | undefined
             yield* Effect.addFinalizer((exit) => Exit.isSuccess(exit) ? reconcile(s, cost, usage) : Effect.void)
-            return send(withAround(call, Gate.make(gateOf(s), cost, false))).pipe(
+            return send(paced(s, call, cost, false)).pipe(
               Stream.tap((chunk) =>
                 Effect.sync(() => {
                   if (chunk.usage !== null && chunk.usage !== undefined) usage = chunk.usage

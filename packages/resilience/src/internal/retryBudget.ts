@@ -1,10 +1,10 @@
-import { MimoClient, RetryPolicy, RetryQuota } from "@effect-mimo/core"
+import { MimoClient, RetryQuota } from "@effect-mimo/core"
 import type { MimoError } from "@effect-mimo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as RetryBudget from "../RetryBudget.js"
-import { decorate, withAround } from "./decorate.js"
+import { decorate } from "./decorate.js"
 
 /** @internal */
 export const defaults = { ...RetryQuota.defaults, name: "default" } as const
@@ -54,15 +54,21 @@ export const aroundAttempt = (budget: RetryBudget.RetryBudget): MimoClient.Aroun
     )
 }
 
-/** @internal */
+/**
+ * The budget as the quota the client itself pays from (issue 13): core charges each retry of the call's own
+ * policy — the client's `retry`, or the call's — to it, and gives it back the refills of successes.
+ *
+ * @internal
+ */
 export const decorateClient = (
   service: MimoClient.Service,
   budget: RetryBudget.RetryBudget,
-  policy: Schedule.Schedule<unknown, MimoError.MimoError>
+  policy: Schedule.Schedule<unknown, MimoError.MimoError> | undefined
 ): MimoClient.Service => {
   const callOptions = (call: MimoClient.CallOptions | undefined): MimoClient.CallOptions => ({
-    ...withAround(call, aroundAttempt(budget)),
-    retry: schedule(call?.retry ?? policy, budget)
+    ...call,
+    retryQuota: call?.retryQuota ?? budget,
+    ...(policy === undefined || call?.retry !== undefined ? {} : { retry: policy })
   })
   return decorate(service, {
     chat: (_, call, send) => send(callOptions(call)),
@@ -81,6 +87,6 @@ export const layer = (
     Effect.gen(function*() {
       const service = yield* MimoClient.MimoClient
       const budget = options.budget ?? (yield* make(options))
-      return decorateClient(service, budget, options.policy ?? RetryPolicy.defaultPolicy)
+      return decorateClient(service, budget, options.policy)
     })
   )
