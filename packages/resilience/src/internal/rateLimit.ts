@@ -194,26 +194,27 @@ export const make = (
       }
     }
 
-    const reservations = (s: ModelBase): AdmissionQueue.Reservations => fastReserve(s, {
-      // `awaitPause`, then the reservation, in fewer steps when there is no pause (one clock access).
-      reserve: (cost) =>
-        Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          return Effect.flatMap(pausedUntil(s, now), (until) =>
-            until > now
-              ? Effect.zipRight(
-                Effect.zipRight(sleepUntil(until), awaitPause(s)),
-                Effect.flatMap(Clock.currentTimeMillis, (after) => reserveNow(s, cost, after))
-              )
-              : reserveNow(s, cost, clock.unsafeCurrentTimeMillis()))
-        }),
-      // A slot whose wait a pause overtook is void (the bucket refills during the pause, and the next reservation
-      // takes from it), and the tokens taken for it are given back.
-      stillValid: (cost) =>
-        Effect.flatMap(Clock.currentTimeMillis, (after) =>
-          Effect.flatMap(pausedUntil(s, after), (until) =>
-            until > after ? Effect.as(adjustTokens(s, -cost), false) : Effect.succeed(true)))
-    })
+    const reservations = (s: ModelBase): AdmissionQueue.Reservations =>
+      fastReserve(s, {
+        // `awaitPause`, then the reservation, in fewer steps when there is no pause (one clock access).
+        reserve: (cost) =>
+          Effect.clockWith((clock) => {
+            const now = clock.unsafeCurrentTimeMillis()
+            return Effect.flatMap(pausedUntil(s, now), (until) =>
+              until > now
+                ? Effect.zipRight(
+                  Effect.zipRight(sleepUntil(until), awaitPause(s)),
+                  Effect.flatMap(Clock.currentTimeMillis, (after) => reserveNow(s, cost, after))
+                )
+                : reserveNow(s, cost, clock.unsafeCurrentTimeMillis()))
+          }),
+        // A slot whose wait a pause overtook is void (the bucket refills during the pause, and the next reservation
+        // takes from it), and the tokens taken for it are given back.
+        stillValid: (cost) =>
+          Effect.flatMap(Clock.currentTimeMillis, (after) =>
+            Effect.flatMap(pausedUntil(s, after), (until) =>
+              until > after ? Effect.as(adjustTokens(s, -cost), false) : Effect.succeed(true)))
+      })
 
     const stateFor = (model: string): ModelState => {
       let s = models.get(model)
@@ -228,8 +229,7 @@ export const make = (
             pause: `${prefix}${model}:pause`
           },
           semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
-          adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () =>
-            store.share?.() ?? 1),
+          adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () => store.share?.() ?? 1),
           queued: 0,
           inFlight: 0,
           knownPause: 0,
@@ -322,10 +322,8 @@ export const make = (
     /** The model as the per-attempt gate sees it. */
     const gateModel = (s: ModelState): Gate.Model => ({
       semaphore: s.semaphore,
-      admit: (cost) =>
-        s.queue.admit(cost),
-      queued: (delta) =>
-        setQueued(s, delta),
+      admit: (cost) => s.queue.admit(cost),
+      queued: (delta) => setQueued(s, delta),
       admitted: (waited, sentAt) =>
         updating((labels) => {
           s.admitted++
