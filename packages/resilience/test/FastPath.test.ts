@@ -96,9 +96,9 @@ describe("the in-memory fast path", () => {
   const callArb = fc.record({
     gap: fc.integer({ min: 0, max: 400 }),
     reply: fc.oneof(
-      { arbitrary: fc.constantFrom<ReadonlyArray<Reply>>("ok", "ok", "ok", "ok", "429", "503"), weight: 1 },
+      { arbitrary: fc.constantFrom<Reply>("ok", "ok", "ok", "ok", "429", "503"), weight: 1 },
       // Dense 429s: pauses, cuts and drains.
-      { arbitrary: fc.constantFrom<ReadonlyArray<Reply>>("ok", "429", "429"), weight: 1 }
+      { arbitrary: fc.constantFrom<Reply>("ok", "429", "429"), weight: 1 }
     ),
     // 5 s or more pauses the whole queue (`pauseAllFrom`).
     retryAfter: fc.integer({ min: 1, max: 7 }),
