@@ -88,7 +88,7 @@ describe("the in-memory fast path", () => {
         expect(seen.fast).toEqual(seen.library)
         expect(seen.viaStore).toEqual(seen.library)
       }),
-    { fastCheck: { numRuns: 300 } }
+    { timeout: 120_000, fastCheck: { numRuns: 300 } }
   )
 
   type Reply = "ok" | "429" | "503"
@@ -159,7 +159,7 @@ describe("the in-memory fast path", () => {
         expect(fast).toEqual(library)
         expect(fast.sent.length).toBeGreaterThanOrEqual(calls.length)
       }),
-    { fastCheck: { numRuns: 60 } }
+    { timeout: 120_000, fastCheck: { numRuns: 40 } }
   )
 
   it("the sequences above paused the whole queue in some runs (pauses, cuts and drains were compared too)", () => {
