@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type * as RateLimit from "../RateLimit.js"
+import { inMemoryStores } from "./limiterStore.js"
 import type { Resolved } from "./limits.js"
 
 /** @internal */
@@ -56,8 +57,26 @@ export const make = (
   /** The request bucket's size at `rate`: it shrinks with the rate, so a pause does not end in a full-size burst. */
   const bucketSize = (s: Model, rate: number) => Math.max(1, Math.round((s.limits.burst * rate) / s.limits.rate))
 
+  /** The in-memory store's synchronous access (`inMemory` and made by `layerStoreMemory`), else `undefined`. */
+  const sync = inMemory ? inMemoryStores.get(store) : undefined
+
+  /**
+   * `reserve` with plain arithmetic at Clock time `now`, for the in-memory store: the same buckets, the same
+   * decisions, no `Effect` per bucket (apps/bench, the limiter's own cost). `undefined` for any other store.
+   */
+  const reserveSync = sync === undefined ? undefined : (s: Model, cost: number, rate: number, now: number): number => {
+    const requests = sync.consume(s.keys.requests, 1, bucketSize(s, rate), rate, now)
+    const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
+    return tokens <= 0
+      ? requests
+      : Math.max(requests, sync.consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate, now))
+  }
+
   /** Reserves one request and `cost` tokens; the milliseconds until the reservation is due. */
   const reserve = (s: Model, cost: number, rate: number): Effect.Effect<number> => {
+    if (reserveSync !== undefined) {
+      return Effect.clockWith((clock) => Effect.succeed(reserveSync(s, cost, rate, clock.unsafeCurrentTimeMillis())))
+    }
     // Token counts stay whole numbers (the store multiplies durations by them).
     const requests = consume(s.keys.requests, 1, bucketSize(s, rate), rate)
     const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
@@ -90,6 +109,15 @@ export const make = (
    */
   const drain = (s: Model, rate: number): Effect.Effect<void> => {
     const limit = bucketSize(s, rate)
+    if (sync !== undefined) {
+      return Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        sync.consume(s.keys.requests, 0, limit, rate, now)
+        const remaining = sync.remaining()
+        if (remaining > 0) sync.consume(s.keys.requests, remaining, limit, rate, now)
+        return Effect.void
+      })
+    }
     return consume(s.keys.requests, 0, limit, rate).pipe(
       Effect.flatMap((r) => r.remaining > 0 ? consume(s.keys.requests, r.remaining, limit, rate) : Effect.void),
       Effect.asVoid,
@@ -101,6 +129,17 @@ export const make = (
   const adjustTokens = (s: Model, delta: number): Effect.Effect<void> =>
     delta === 0 || !Number.isFinite(delta)
       ? Effect.void
+      : sync !== undefined
+      ? Effect.clockWith((clock) => {
+        sync.consume(
+          s.keys.tokens,
+          Math.min(Math.round(delta), s.limits.tokenBurst),
+          s.limits.tokenBurst,
+          s.limits.tokenRate,
+          clock.unsafeCurrentTimeMillis()
+        )
+        return Effect.void
+      })
       : consume(
         s.keys.tokens,
         Math.min(Math.round(delta), s.limits.tokenBurst),
@@ -108,5 +147,5 @@ export const make = (
         s.limits.tokenRate
       ).pipe(Effect.asVoid, Effect.catchAll(storeFailed("adjust")))
 
-  return { storeFailed, storeDefect, consume, bucketSize, reserve, drain, adjustTokens }
+  return { storeFailed, storeDefect, consume, bucketSize, reserve, reserveSync, drain, adjustTokens }
 }
