@@ -22,22 +22,26 @@ const problems = []
 const workflowFile = ".github/workflows/docs.yml"
 const defaultOut = "docs-site"
 
-/** The public packages: `{ dir, name }` for each `packages/<dir>` not marked `private`. */
+/** The public packages: `{ dir, name, scripts }` for each `packages/<dir>` not marked `private`. */
 const publicPackages = () =>
   Fs.readdirSync(Path.join(root, "packages"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && Fs.existsSync(Path.join(root, "packages", d.name, "package.json")))
     .map((d) => ({ dir: d.name, manifest: readJson(`packages/${d.name}/package.json`) }))
     .filter((p) => p.manifest.private !== true)
-    .map((p) => ({ dir: p.dir, name: p.manifest.name }))
+    .map((p) => ({ dir: p.dir, name: p.manifest.name, scripts: p.manifest.scripts }))
     .sort((a, b) => a.dir.localeCompare(b.dir))
 
-/** https://<owner>.github.io/<name>, from the root package.json's repository URL. */
-const pagesUrl = () => {
+/**
+ * From the root package.json's repository URL: `pages`, https://<owner>.github.io/<name>, and `github`,
+ * https://github.com/<owner>/<name> (the owner in lower case in both).
+ */
+const siteUrls = () => {
   const repository = readJson("package.json").repository
   const url = typeof repository === "string" ? repository : repository?.url ?? ""
   const match = /github\.com[/:]([^/]+)\/([^/.]+)(\.git)?$/.exec(url)
   if (match === null) throw new Error(`package.json: no GitHub repository URL (${url})`)
-  return `https://${match[1].toLowerCase()}.github.io/${match[2]}`
+  const owner = match[1].toLowerCase()
+  return { pages: `https://${owner}.github.io/${match[2]}`, github: `https://github.com/${owner}/${match[2]}` }
 }
 
 const sameSet = (what, expected, actual) => {
@@ -50,17 +54,18 @@ const sameSet = (what, expected, actual) => {
 const check = () => {
   const packages = publicPackages()
   const dirs = packages.map((p) => p.dir)
-  for (const { dir } of packages) {
+  for (const { dir, scripts } of packages) {
     if (!Fs.existsSync(Path.join(root, "packages", dir, "docgen.json"))) {
       problems.push(`packages/${dir}: public, but has no docgen.json`)
     }
-    const script = readJson(`packages/${dir}/package.json`).scripts?.docs
+    const script = scripts?.docs
     if (script !== "sh ../../scripts/docgen.sh") {
       problems.push(`packages/${dir}: its "docs" script must be "sh ../../scripts/docgen.sh" (is ${script})`)
     }
   }
   // The README links each public package's reference, and nothing else under the docs address.
-  const base = `${pagesUrl()}/docs/`
+  const urls = siteUrls()
+  const base = `${urls.pages}/docs/`
   const linked = [...read("README.md").matchAll(/\]\((https:\/\/[^)\s]+)\)/g)]
     .map((m) => m[1])
     .filter((url) => url.startsWith(base))
@@ -83,24 +88,26 @@ const check = () => {
     ]
     for (const step of steps) if (!workflow.includes(step)) problems.push(`${workflowFile}: no \`${step}\``)
   }
-  return packages
+  return { packages, urls }
 }
 
 const frontMatter = (fields) =>
   `---\n${Object.entries(fields).map(([k, v]) => `${k}: ${typeof v === "string" ? JSON.stringify(v) : v}`).join("\n")}\n---\n`
 
 /** One Jekyll (just-the-docs) source tree: a home page, and each package's modules under /docs/<dir>. */
-const assemble = (packages, out) => {
+const assemble = (packages, urls, out) => {
   const modulesOf = (dir) => Path.join(root, "packages", dir, "docs", "modules")
+  // Each package's module pages, listed once.
+  const pagesOf = new Map()
   for (const { dir } of packages) {
     const modules = modulesOf(dir)
     const pages = Fs.existsSync(modules) ? Fs.readdirSync(modules).filter((f) => f.endsWith(".ts.md")) : []
     if (pages.length === 0) problems.push(`packages/${dir}/docs/modules: no module pages (run \`pnpm run docs\`)`)
+    pagesOf.set(dir, pages)
   }
   if (problems.length > 0) return
   Fs.rmSync(out, { recursive: true, force: true })
   Fs.mkdirSync(out, { recursive: true })
-  const pages = pagesUrl()
   Fs.writeFileSync(
     Path.join(out, "_config.yml"),
     [
@@ -112,7 +119,7 @@ const assemble = (packages, out) => {
       "search_enabled: true",
       "aux_links:",
       `  "effect-mimo on GitHub":`,
-      `    - "${pages.replace(/^https:\/\/([^.]+)\.github\.io\/(.+)$/, "https://github.com/$1/$2")}"`,
+      `    - "${urls.github}"`,
       ""
     ].join("\n")
   )
@@ -130,7 +137,7 @@ const assemble = (packages, out) => {
       // `/docs/<dir>/`: docs/<dir>/index.html beside the module pages, which GitHub Pages serves at /docs/<dir> too.
       frontMatter({ title: name, has_children: true, permalink: `/docs/${dir}/`, nav_order: i + 2 })
     )
-    for (const file of Fs.readdirSync(modulesOf(dir)).filter((f) => f.endsWith(".ts.md"))) {
+    for (const file of pagesOf.get(dir)) {
       // docgen makes each module a child of its own "Modules" page; here it is a child of its package's page. Its
       // Markdown formatting (prettier) turns the front matter's opening `---` into a thematic break, `***`, which
       // Jekyll would not read as front matter: the block is written back with `---`.
@@ -147,11 +154,11 @@ const assemble = (packages, out) => {
 }
 
 const args = process.argv.slice(2)
-const packages = check()
+const { packages, urls } = check()
 if (!args.includes("--check")) {
   const at = args.indexOf("--out")
   const out = Path.resolve(root, at >= 0 && args[at + 1] !== undefined ? args[at + 1] : defaultOut)
-  assemble(packages, out)
+  assemble(packages, urls, out)
   if (problems.length === 0) {
     console.log(`docs-site: ${packages.length} packages in ${Path.relative(root, out) || out}`)
   }

@@ -57,29 +57,23 @@ declare const __MIMO_PRERENDERED__: string | undefined
 /**
  * The embedded record: `null` in the build's first pass and when this file
  * runs from source (the tests), where nothing is prerendered.
- *
- * @since 0.1.0
  */
-export const table: Table | null = typeof __MIMO_PRERENDERED__ === "undefined"
+const table: Table | null = typeof __MIMO_PRERENDERED__ === "undefined"
   ? null
   // The build's own output, checked by the build: trusted as it is, no decoding (that would need Schema, i.e. `effect`).
   : JSON.parse(__MIMO_PRERENDERED__)
 
 /**
  * The key of an argument list (the arguments after the script): its JSON.
- *
- * @since 0.1.0
  */
-export const key = (args: ReadonlyArray<string>): string => JSON.stringify(args)
+const key = (args: ReadonlyArray<string>): string => JSON.stringify(args)
 
 const byKey = new Map(table?.forms ?? [])
 
 /**
  * The recorded output for these arguments, if they are one of the prerendered forms.
- *
- * @since 0.1.0
  */
-export const lookup = (args: ReadonlyArray<string>): Output | undefined => {
+const lookup = (args: ReadonlyArray<string>): Output | undefined => {
   const index = byKey.get(key(args))
   return index === undefined ? undefined : table?.outputs[index]
 }

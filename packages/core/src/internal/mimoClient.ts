@@ -956,14 +956,14 @@ export const make = (
     ): Effect.Effect<Client.Speech, MimoError.MimoError> =>
       Effect.suspend(() => {
         const built: { request?: ChatCompletion.Request } = {}
-        const valid = SpeechInternal.isPrepared(input) && input.profile === profile
-          ? Either.match(input.request, { onLeft: Effect.fail, onRight: Effect.succeed })
-          : Validation.validateSpeechRequest(SpeechInternal.isPrepared(input) ? input.input : input, profile)
+        const [raw, prepared] = SpeechInternal.isPrepared(input) ? [input.input, input] : [input, undefined]
+        const valid = prepared !== undefined && prepared.profile === profile
+          ? Either.match(prepared.request, { onLeft: Effect.fail, onRight: Effect.succeed })
+          : Validation.validateSpeechRequest(raw, profile)
         const validated = Effect.tap(valid, (request) => {
           built.request = request
         })
-        const model = (SpeechInternal.isPrepared(input) ? input.input : input).model ??
-          ChatCompletion.defaultSpeechModel
+        const model = raw.model ?? ChatCompletion.defaultSpeechModel
         return Effect.flatMap(
           sendChat(validated, model, call),
           (response) => {

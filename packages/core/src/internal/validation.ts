@@ -766,12 +766,16 @@ const unreadable = (): MimoError.ValidationError =>
     "request: could not be read (a property access threw); expected a plain JSON-like object"
   )
 
+/** `f`'s outcome; a property access that throws (a hostile getter or proxy) is `unreadable`. */
+const attempt = <A>(
+  f: () => Either.Either<A, MimoError.ValidationError>
+): Either.Either<A, MimoError.ValidationError> =>
+  Either.flatMap(Either.try({ try: f, catch: unreadable }), (result) => result)
+
 const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Effect<A, MimoError.ValidationError> =>
   Effect.suspend(() => {
-    const result = Either.try({ try: f, catch: unreadable })
-    return Either.isLeft(result) ? Effect.fail(result.left) : Either.isLeft(result.right) ?
-      Effect.fail(result.right.left) :
-      Effect.succeed(result.right.right)
+    const result = attempt(f)
+    return Either.isLeft(result) ? Effect.fail(result.left) : Effect.succeed(result.right)
   })
 
 const checkChat = (
@@ -902,8 +906,7 @@ export const prepareSpeech = (
       return prepareSpeech(input.input, profile)
     }
     const warnings: Array<Warning> = []
-    const read = Either.try({ try: () => checkSpeechInput(input, profile, warnings), catch: unreadable })
-    const checked = Either.isLeft(read) ? Either.left(read.left) : read.right
+    const checked = attempt(() => checkSpeechInput(input, profile, warnings))
     const prepared = SpeechInternal.make(input, profile, checked)
     return warnings.length === 0 ? Effect.succeed(prepared) : Effect.as(logWarnings(warnings), prepared)
   })

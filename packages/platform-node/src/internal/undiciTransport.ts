@@ -397,25 +397,42 @@ export const make = (dispatcher: Undici.Dispatcher): MimoTransport.Service => {
     return target
   }
 
+  /** A URL `targetOf` refused: the request fails before anything is sent. */
+  const badTarget = (reason: string, url: string): Effect.Effect<never, MimoError.TransportError> =>
+    Effect.fail(MimoTransport.fromCause(new Error(`${reason}: ${url}`), "request"))
+
+  /** A time limit a native timer can keep (at least 1 ms), or `undefined` when it cannot. */
+  const timerMs = (ms: number): number | undefined =>
+    ms >= 0 && ms <= maxTimerMs ? Math.max(1, Math.ceil(ms)) : undefined
+
+  /** Hands one exchange to undici; a synchronous throw fails it through its handler. */
+  const dispatch = (
+    target: Target,
+    request: MimoTransport.Request,
+    handler: Exchange | StreamExchange
+  ): void => {
+    try {
+      dispatcher.dispatch({
+        origin: target.origin,
+        path: target.path,
+        method: request.method,
+        headers: request.headers,
+        body: request.body ?? null
+      }, handler)
+    } catch (e) {
+      handler.onResponseError(undefined, e instanceof Error ? e : new Error(String(e)))
+    }
+  }
+
   const exchange = (
     target: Target,
     request: MimoTransport.Request,
-    timerMs: number | undefined
+    armMs: number | undefined
   ): Effect.Effect<MimoTransport.Response, MimoError.TransportError> =>
     Effect.async<MimoTransport.Response, MimoError.TransportError>((resume) => {
       const handler = new Exchange(resume, request.maxBodySize ?? MimoTransport.defaultMaxBodySize)
-      if (timerMs !== undefined) handler.arm(request.timeout, timerMs)
-      try {
-        dispatcher.dispatch({
-          origin: target.origin,
-          path: target.path,
-          method: request.method,
-          headers: request.headers,
-          body: request.body ?? null
-        }, handler)
-      } catch (e) {
-        handler.onResponseError(undefined, e instanceof Error ? e : new Error(String(e)))
-      }
+      if (armMs !== undefined) handler.arm(request.timeout, armMs)
+      dispatch(target, request, handler)
       return Effect.sync(() => handler.interrupt())
     })
 
@@ -424,27 +441,16 @@ export const make = (dispatcher: Undici.Dispatcher): MimoTransport.Service => {
   ): Effect.Effect<MimoTransport.StreamResponse, MimoError.TransportError, Scope.Scope> =>
     Effect.clockWith((clock) => {
       const target = targetOf(request.url)
-      if (typeof target === "string") {
-        return Effect.fail(MimoTransport.fromCause(new Error(`${target}: ${request.url}`), "request"))
-      }
+      if (typeof target === "string") return badTarget(target, request.url)
       const live = clock === liveClock
       const ms = Duration.toMillis(request.timeout)
       let exchange: StreamExchange | undefined = undefined
       const head = Effect.async<MimoTransport.StreamResponse, MimoError.TransportError>((resume) => {
         const handler = new StreamExchange(resume, live)
         exchange = handler
-        if (live && ms >= 0 && ms <= maxTimerMs) handler.armHead(request.timeout, Math.max(1, Math.ceil(ms)))
-        try {
-          dispatcher.dispatch({
-            origin: target.origin,
-            path: target.path,
-            method: request.method,
-            headers: request.headers,
-            body: request.body ?? null
-          }, handler)
-        } catch (e) {
-          handler.onResponseError(undefined, e instanceof Error ? e : new Error(String(e)))
-        }
+        const armMs = live ? timerMs(ms) : undefined
+        if (armMs !== undefined) handler.armHead(request.timeout, armMs)
+        dispatch(target, request, handler)
         return Effect.sync(() => handler.release(false))
       })
       return Effect.zipRight(
@@ -467,13 +473,11 @@ export const make = (dispatcher: Undici.Dispatcher): MimoTransport.Service => {
     send: (request) =>
       Effect.clockWith((clock) => {
         const target = targetOf(request.url)
-        if (typeof target === "string") {
-          return Effect.fail(MimoTransport.fromCause(new Error(`${target}: ${request.url}`), "request"))
-        }
+        if (typeof target === "string") return badTarget(target, request.url)
         const ms = Duration.toMillis(request.timeout)
         if (clock === liveClock) {
           // Real time: a native timer, cleared with the exchange (no fiber forked).
-          return exchange(target, request, ms >= 0 && ms <= maxTimerMs ? Math.max(1, Math.ceil(ms)) : undefined)
+          return exchange(target, request, timerMs(ms))
         }
         return Effect.timeoutFail(exchange(target, request, undefined), {
           duration: request.timeout,

@@ -120,14 +120,13 @@ const makeMemoryBuckets = () => {
 
   /** `RateLimiter.consume`'s token-bucket "delay" arithmetic, its `Duration`s made only when the rate changes. */
   const consume = (key: string, tokens: number, limit: number, rate: number, now: number): number => {
+    if (tokens > limit) {
+      remaining = 0
+      return Duration.toMillis(Duration.millis((limit / rate) * 1000))
+    }
     let bucket = buckets.get(key)
     if (bucket === undefined || bucket.limit !== limit || bucket.rate !== rate) {
-      const window = Duration.millis((limit / rate) * 1000)
-      if (tokens > limit) {
-        remaining = 0
-        return Duration.toMillis(window)
-      }
-      const refill = Duration.unsafeDivide(window, limit)
+      const refill = Duration.unsafeDivide(Duration.millis((limit / rate) * 1000), limit)
       const refillMillis = Duration.toMillis(refill)
       remaining = take(key, tokens, limit, refillMillis, true, now)
       bucket = buckets.get(key)!
@@ -136,10 +135,6 @@ const makeMemoryBuckets = () => {
       bucket.refill = refill
       bucket.refillMillis = refillMillis
     } else {
-      if (tokens > limit) {
-        remaining = 0
-        return Duration.toMillis(Duration.millis((limit / rate) * 1000))
-      }
       remaining = take(key, tokens, limit, bucket.refillMillis, true, now)
     }
     return remaining >= 0 ? 0 : Duration.toMillis(Duration.times(bucket.refill, -remaining))
