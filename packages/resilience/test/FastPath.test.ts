@@ -18,6 +18,16 @@ const errors = Metric.counter("test_fast_path_store_errors", { incremental: true
 const libraryStore = Effect.suspend(() => makeStore(memoryPauses())).pipe(Effect.provide(RateLimiter.layerStoreMemory))
 const memoryStore = Effect.provide(Store, layerStoreMemory)
 
+/** Every fractional number in `value`, as a matcher equal to it within half a nanosecond (6 digits of a millisecond). */
+const toNanosecond = (value: unknown): unknown =>
+  typeof value === "number"
+    ? Number.isInteger(value) ? value : expect.closeTo(value, 6)
+    : Array.isArray(value)
+    ? value.map(toNanosecond)
+    : typeof value === "object" && value !== null
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toNanosecond(v)]))
+    : value
+
 type Op =
   | { readonly _tag: "advance"; readonly ms: number }
   | { readonly _tag: "reserve"; readonly cost: number; readonly rate: number }
@@ -156,13 +166,15 @@ describe("the in-memory fast path", () => {
         // The same seed for both: the client spreads a retry after a 429 at random.
         const fast = yield* Effect.withRandom(runWith(layerStoreMemory), Random.make(14))
         const library = yield* Effect.withRandom(runWith(Layer.effect(Store, libraryStore)), Random.make(14))
-        expect(fast).toEqual(library)
+        // Equal to the nanosecond: the library's store computes its refill in `Duration` nanoseconds, so an instant
+        // derived from it (a send, a pause's end, the adaptive rate) may differ from ours in the last bits of a float
+        // (2289.888889 against 2289.8888890000526), never by more.
+        expect(fast).toEqual(toNanosecond(library))
         expect(fast.sent.length).toBeGreaterThanOrEqual(calls.length)
       }),
-    // A fixed seed: with random seeds about one batch of 40 in four never finishes (a limiter that stops
-    // admitting under some dense-429 sequences, or a timer the TestClock never reaches; seen 2026-11-30, open
-    // in issue 13's note). Until that is found, CI checks the same 40 sequences every time.
-    { timeout: 120_000, fastCheck: { numRuns: 40, seed: 20261130 } }
+    // A new seed each run. (An exact `toEqual` here once failed one batch in four on float noise; fast-check then spent
+    // minutes shrinking, which looked like a hang. Issue 13's note has the counterexample.)
+    { timeout: 120_000, fastCheck: { numRuns: 40 } }
   )
 
   it("the sequences above paused the whole queue in some runs (pauses, cuts and drains were compared too)", () => {
