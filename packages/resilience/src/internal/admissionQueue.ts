@@ -35,6 +35,8 @@ export interface AdmissionQueue {
   readonly admit: (cost: number) => Effect.Effect<void>
   /** Waiters in the queue now (a waiter taking its own slot is not counted). */
   readonly size: () => number
+  /** Nobody waits and nobody is reserving: a slot taken now, synchronously, would be taken in order. */
+  readonly idle: () => boolean
 }
 
 interface Waiter {
@@ -142,5 +144,5 @@ export const make = (reservations: Reservations, scope: Scope.Scope): AdmissionQ
       )
     })
 
-  return { admit, size: () => queue.length }
+  return { admit, size: () => queue.length, idle: () => !running && queue.length === 0 }
 }

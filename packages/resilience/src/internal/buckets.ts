@@ -72,6 +72,24 @@ export const make = (
       : Math.max(requests, sync.consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate, now))
   }
 
+  /**
+   * `reserveSync` when both buckets give at once (it then returns 0): `true`, the reservation made; `false`,
+   * nothing taken (the caller reserves the usual way). `undefined` for any other store than the in-memory one.
+   */
+  const reserveNowSync = sync === undefined ?
+    undefined :
+    (s: Model, cost: number, rate: number, now: number): boolean => {
+      const limit = bucketSize(s, rate)
+      const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
+      if (
+        !sync.givesNow(s.keys.requests, 1, limit, rate, now) ||
+        (tokens > 0 && !sync.givesNow(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate, now))
+      ) return false
+      sync.consume(s.keys.requests, 1, limit, rate, now)
+      if (tokens > 0) sync.consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate, now)
+      return true
+    }
+
   /** Reserves one request and `cost` tokens; the milliseconds until the reservation is due. */
   const reserve = (s: Model, cost: number, rate: number): Effect.Effect<number> => {
     if (reserveSync !== undefined) {
@@ -125,19 +143,25 @@ export const make = (
     )
   }
 
+  /** `adjustTokens` at Clock time `now` in one synchronous step, for the in-memory store; else `undefined`. */
+  const adjustTokensSync = sync === undefined ? undefined : (s: Model, delta: number, now: number): void => {
+    if (delta === 0 || !Number.isFinite(delta)) return
+    sync.consume(
+      s.keys.tokens,
+      Math.min(Math.round(delta), s.limits.tokenBurst),
+      s.limits.tokenBurst,
+      s.limits.tokenRate,
+      now
+    )
+  }
+
   /** Debits (or, when negative, credits back) tokens after the fact: a usage reconciliation. */
   const adjustTokens = (s: Model, delta: number): Effect.Effect<void> =>
     delta === 0 || !Number.isFinite(delta)
       ? Effect.void
-      : sync !== undefined
+      : adjustTokensSync !== undefined
       ? Effect.clockWith((clock) => {
-        sync.consume(
-          s.keys.tokens,
-          Math.min(Math.round(delta), s.limits.tokenBurst),
-          s.limits.tokenBurst,
-          s.limits.tokenRate,
-          clock.unsafeCurrentTimeMillis()
-        )
+        adjustTokensSync(s, delta, clock.unsafeCurrentTimeMillis())
         return Effect.void
       })
       : consume(
@@ -147,5 +171,16 @@ export const make = (
         s.limits.tokenRate
       ).pipe(Effect.asVoid, Effect.catchAll(storeFailed("adjust")))
 
-  return { storeFailed, storeDefect, consume, bucketSize, reserve, reserveSync, drain, adjustTokens }
+  return {
+    storeFailed,
+    storeDefect,
+    consume,
+    bucketSize,
+    reserve,
+    reserveSync,
+    reserveNowSync,
+    drain,
+    adjustTokens,
+    adjustTokensSync
+  }
 }

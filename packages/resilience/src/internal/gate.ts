@@ -8,15 +8,20 @@
  * @internal
  */
 import type { MimoClient, MimoError } from "@effect-mimo/core"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
+import type * as Permits from "./permits.js"
 
 /** @internal */
 export interface Model {
   /** The model's bound on attempts in flight. */
-  readonly semaphore: Effect.Semaphore
+  readonly permits: Permits.Permits
   /** Waits for a slot for `cost` tokens. */
   readonly admit: (cost: number) => Effect.Effect<void>
   /** Attempts waiting: +1 when one starts waiting, −1 when it is let through or leaves. */
@@ -31,23 +36,27 @@ export interface Model {
    * `Retry-After`), or `undefined`.
    */
   readonly failed: (error: MimoError.MimoError, cost: number, sentAt: number) => Effect.Effect<number | undefined>
+  /** The synchronous steps of an attempt that waits for nothing (in memory, nothing queued or paused). */
+  readonly fast?: Fast | undefined
+}
+
+/** @internal */
+export interface Fast {
+  /**
+   * When the attempt would not wait for its slot at all: reserves it and does what `admitted(0, now)` does, and
+   * says `true`; else `false`, with nothing done (the attempt then takes `admit`).
+   */
+  readonly tryAdmit: (cost: number, now: number, labels: ReadonlyArray<MetricLabel.MetricLabel>) => boolean
+  /** What `succeeded(sentAt)` does, at `now`. */
+  readonly succeeded: (sentAt: number, now: number) => void
+  /** What `finished` does, for an attempt admitted by `tryAdmit`. */
+  readonly finished: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
 }
 
 const sleepUntil = (at: number | undefined): Effect.Effect<void> =>
   at === undefined ? Effect.void : Effect.flatMap(
     Clock.currentTimeMillis,
     (now) => at > now ? Effect.sleep(Duration.millis(at - now)) : Effect.void
-  )
-
-/**
- * `semaphore.withPermits(1)(effect)`, cheaper when a permit is free: `withPermitsIfAvailable` takes it without the
- * asynchronous step of `take` (≈ half the cost; apps/bench, the limiter's cost). Whoever finds no permit free waits
- * for one as before; `take` does not look at the waiters either, so the order in which permits go is the same.
- */
-const withPermit = <A, E, R>(semaphore: Effect.Semaphore, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    semaphore.withPermitsIfAvailable(1)(effect),
-    (done) => Option.isSome(done) ? Effect.succeed(done.value) : semaphore.withPermits(1)(effect)
   )
 
 /**
@@ -58,19 +67,28 @@ const withPermit = <A, E, R>(semaphore: Effect.Semaphore, effect: Effect.Effect<
  */
 export const make = (model: Model, cost: number, permits: boolean): MimoClient.AroundAttempt => {
   let notBefore: number | undefined
+  const fast = model.fast
+  /** The attempt's failure reported to the model: the time before which the call's next attempt must not go. */
+  const failed = (error: MimoError.MimoError, sentAt: number) =>
+    Effect.map(model.failed(error, cost, sentAt), (until) => void (notBefore = until))
   // A flatMap chain, not `Effect.gen`: this runs on every attempt, and when nothing waits its steps are most of
   // the limiter's own cost (apps/bench, the limiter's cost).
-  return (attempt) =>
-    Effect.suspend(() => {
-      let waiting = true
+  return (attempt) => {
+    /** Waits for a slot (counted among the model's waiters meanwhile), then sends the attempt and reports. */
+    const queued = () => {
+      let waiting = false
       let sentAt = 0
       const leave = Effect.suspend(() => {
         if (!waiting) return Effect.void
         waiting = false
         return model.queued(-1)
       })
+      const enter = Effect.suspend(() => {
+        waiting = true
+        return model.queued(1)
+      })
       const sent = Effect.tapBoth(attempt, {
-        onFailure: (error) => Effect.map(model.failed(error, cost, sentAt), (until) => void (notBefore = until)),
+        onFailure: (error) => failed(error, sentAt),
         onSuccess: () => model.succeeded(sentAt)
       })
       const body = Effect.clockWith((clock) => {
@@ -87,9 +105,49 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
           )
         )
       })
-      const gated = permits ? withPermit(model.semaphore, body) : body
-      const queued = Effect.zipRight(model.queued(1), gated)
-      // Whatever the exit, a waiter leaves the queue count.
-      return Effect.ensuring(notBefore === undefined ? queued : Effect.zipRight(sleepUntil(notBefore), queued), leave)
-    })
+      return {
+        /** With the permit already held (or none needed). */
+        held: Effect.ensuring(Effect.zipRight(enter, body), leave),
+        /** Waiting for the permit too. */
+        gated: Effect.ensuring(Effect.zipRight(enter, permits ? model.permits.withPermit(body) : body), leave)
+      }
+    }
+    if (notBefore !== undefined) {
+      const at = notBefore
+      return Effect.zipRight(sleepUntil(at), Effect.suspend(() => queued().gated))
+    }
+    if (fast === undefined) return Effect.suspend(() => queued().gated)
+    // Nothing to wait for (a free permit, a slot at once): the permit taken, the attempt admitted, sent and
+    // reported, and the permit given back, in synchronous steps within one uninterruptible region (only the attempt
+    // itself is interruptible), without counting a waiter. Else the usual way, with the permit held if it was free.
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.withFiberRuntime<Effect.Effect.Success<typeof attempt>, MimoError.MimoError>((fiber) => {
+        if (permits && !model.permits.tryTake()) return restore(queued().gated)
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const sentAt = clock.unsafeCurrentTimeMillis()
+        const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+        if (!fast.tryAdmit(cost, sentAt, labels)) {
+          const held = restore(queued().held)
+          return permits ? Effect.ensuring(held, Effect.sync(model.permits.release)) : held
+        }
+        // Finished before the permit goes back.
+        const finish = () => {
+          fast.finished(labels)
+          if (permits) model.permits.release()
+        }
+        return Effect.matchCauseEffect(restore(attempt), {
+          onSuccess: (a) => {
+            fast.succeeded(sentAt, clock.unsafeCurrentTimeMillis())
+            finish()
+            return Effect.succeed(a)
+          },
+          onFailure: (cause) => {
+            const failure = Cause.failureOption(cause)
+            const finished = Effect.zipRight(Effect.sync(finish), Effect.failCause(cause))
+            return Option.isSome(failure) ? Effect.zipRight(failed(failure.value, sentAt), finished) : finished
+          }
+        })
+      })
+    )
+  }
 }

@@ -55,6 +55,11 @@ export interface SyncStore {
   readonly consume: (key: string, tokens: number, limit: number, rate: number, now: number) => number
   /** The tokens the last `consume` left (its `remaining`). */
   readonly remaining: () => number
+  /**
+   * Whether `consume(key, tokens, limit, rate, now)` would return 0, without taking anything; `false` also when it
+   * cannot tell cheaply (a bucket not yet made, or made for another limit or rate: `consume` then remakes it).
+   */
+  readonly givesNow: (key: string, tokens: number, limit: number, rate: number, now: number) => boolean
   /** `pausedUntil(key)`. */
   readonly pausedUntil: (key: string) => number
 }
@@ -140,7 +145,16 @@ const makeMemoryBuckets = () => {
     return remaining >= 0 ? 0 : Duration.toMillis(Duration.times(bucket.refill, -remaining))
   }
 
-  return { tokenBucket, consume, remaining: () => remaining }
+  const givesNow = (key: string, tokens: number, limit: number, rate: number, now: number): boolean => {
+    const bucket = buckets.get(key)
+    if (bucket === undefined || bucket.limit !== limit || bucket.rate !== rate || tokens > limit) return false
+    // `take`'s refill, read only.
+    const tokensToAdd = Math.floor((now - bucket.lastRefill) / bucket.refillMillis)
+    const available = tokensToAdd > 0 ? Math.min(limit, bucket.tokens + tokensToAdd) : bucket.tokens
+    return available - tokens >= 0
+  }
+
+  return { tokenBucket, consume, givesNow, remaining: () => remaining }
 }
 
 /** The stores `layerStoreMemory` made, with their synchronous access. */
@@ -162,7 +176,12 @@ export const layerStoreMemory: Layer.Layer<RateLimit.Store> = Layer.effect(
       ),
       (buckets) => {
         const store: RateLimit.Store = { buckets, ...pauses }
-        inMemoryStores.set(store, { consume: memory.consume, remaining: memory.remaining, pausedUntil })
+        inMemoryStores.set(store, {
+          consume: memory.consume,
+          givesNow: memory.givesNow,
+          remaining: memory.remaining,
+          pausedUntil
+        })
         return store
       }
     )

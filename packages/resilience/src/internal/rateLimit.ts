@@ -29,6 +29,7 @@ import {
   resolvePacing,
   usageTotal
 } from "./limits.js"
+import * as Permits from "./permits.js"
 import * as SlidingWindow from "./slidingWindow.js"
 import * as SlowStart from "./slowStart.js"
 
@@ -108,7 +109,7 @@ interface ModelBase {
   readonly model: string
   readonly limits: Resolved
   readonly keys: { readonly requests: string; readonly tokens: string; readonly pause: string }
-  readonly semaphore: Effect.Semaphore
+  readonly permits: Permits.Permits
   readonly adaptive: AdaptiveRate.AdaptiveRate
   /** The first flight, in rounds (issue 13). */
   readonly slowStart: SlowStart.SlowStart
@@ -154,7 +155,18 @@ export const make = (
 
     // --- store access (fails open) -----------------------------------------------
 
-    const { adjustTokens, bucketSize, consume, drain, reserve, reserveSync, storeDefect, storeFailed } = Buckets.make(
+    const {
+      adjustTokens,
+      adjustTokensSync,
+      bucketSize,
+      consume,
+      drain,
+      reserve,
+      reserveNowSync,
+      reserveSync,
+      storeDefect,
+      storeFailed
+    } = Buckets.make(
       store,
       metrics.storeErrors,
       inMemoryStores.has(store)
@@ -260,7 +272,7 @@ export const make = (
             tokens: `${prefix}${model}:tokens`,
             pause: `${prefix}${model}:pause`
           },
-          semaphore: Effect.unsafeMakeSemaphore(limits.concurrency),
+          permits: Permits.make(limits.concurrency),
           adaptive: AdaptiveRate.make(adaptiveConfig, limits.rate, () =>
             store.share?.() ?? 1),
           slowStart: pacing.slowStart === undefined
@@ -461,20 +473,65 @@ export const make = (
         s.m.inFlight.unsafeUpdate(s.inFlight, labels)
       })
 
+    /** An attempt let through at `sentAt` after waiting `waited` ms: counted, in flight. */
+    const admittedSync = (
+      s: ModelState,
+      waited: number,
+      sentAt: number,
+      labels: ReadonlyArray<MetricLabel.MetricLabel>
+    ): void => {
+      s.admitted++
+      s.adaptive.sent(sentAt)
+      s.m.waitMillis.unsafeUpdate(waited, labels)
+      s.m.admitted.unsafeUpdate(1, labels)
+      s.inFlight++
+      s.m.inFlight.unsafeUpdate(s.inFlight, labels)
+    }
+
+    /**
+     * In memory, an attempt that would not wait at all — nobody queued, no pause in force or new in the store, no
+     * slow start, both buckets giving at once — is reserved and admitted in one synchronous step: the same
+     * buckets, rate, gauges and counts as `admit` then `admitted`, without the queue's `Effect`s (apps/bench, the
+     * limiter's own cost). Anything else goes the usual way, with nothing taken. test/FastPath.test.ts checks
+     * that a limiter on the in-memory store sends exactly when one on the library's store (no fast path) does.
+     */
+    const fastGate = (s: ModelState): Gate.Fast | undefined => {
+      const syncStore = inMemoryStores.get(store)
+      if (reserveNowSync === undefined || syncStore === undefined) return undefined
+      return {
+        tryAdmit: (cost, now, labels) => {
+          if (
+            !s.queue.idle() || s.slowStart.active() || s.knownPause > now ||
+            syncStore.pausedUntil(s.keys.pause) > s.knownPause
+          ) return false
+          const rate = s.adaptive.rate(now)
+          if (!reserveNowSync(s, cost, rate, now)) return false
+          s.m.allowedRate.unsafeUpdate(rate, labels)
+          admittedSync(s, 0, now, labels)
+          return true
+        },
+        succeeded: (_sentAt, now) => succeededSync(s, now),
+        // Slow start was over when the attempt was admitted (it never starts again): only the count in flight.
+        finished: (labels) => {
+          s.inFlight--
+          s.m.inFlight.unsafeUpdate(s.inFlight, labels)
+        }
+      }
+    }
+
+    /** An attempt succeeded at `now`. */
+    const succeededSync = (s: ModelState, now: number): void => {
+      s.adaptive.answered(now, false, now)
+      s.outcomes.record(now, false)
+    }
+
     /** The model as the per-attempt gate sees it. */
     const gateModel = (s: ModelState): Gate.Model => ({
-      semaphore: s.semaphore,
+      permits: s.permits,
       admit: (cost) => s.queue.admit(cost),
       queued: (delta) => setQueued(s, delta),
-      admitted: (waited, sentAt) =>
-        updating((labels) => {
-          s.admitted++
-          s.adaptive.sent(sentAt)
-          s.m.waitMillis.unsafeUpdate(waited, labels)
-          s.m.admitted.unsafeUpdate(1, labels)
-          s.inFlight++
-          s.m.inFlight.unsafeUpdate(s.inFlight, labels)
-        }),
+      admitted: (waited, sentAt) => updating((labels) => admittedSync(s, waited, sentAt, labels)),
+      fast: fastGate(s),
       // slow-start (issue 13): only calls made while it lasts tell it their attempts' ends (the hot path after it
       // pays nothing).
       finished: s.slowStart.active()
@@ -485,9 +542,7 @@ export const make = (
         : setInFlight(s, -1),
       succeeded: () =>
         Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          s.adaptive.answered(now, false, now)
-          s.outcomes.record(now, false)
+          succeededSync(s, clock.unsafeCurrentTimeMillis())
           return Effect.void
         }),
       failed: (error, cost) => {
@@ -521,8 +576,8 @@ export const make = (
     const holdPermit = (s: ModelState): Effect.Effect<void, never, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(
-          restore(s.semaphore.take(1)),
-          Effect.asVoid(Effect.addFinalizer(() => s.semaphore.release(1)))
+          s.permits.take(restore),
+          Effect.addFinalizer(() => Effect.sync(s.permits.release))
         )
       )
 
@@ -534,13 +589,18 @@ export const make = (
     const wrap = (service: MimoClient.Service): MimoClient.Service =>
       decorate(service, {
         chat: (request, call, send) =>
-          Effect.suspend(() => {
+          Effect.withFiberRuntime((fiber) => {
             const s = stateFor(request.model)
             const cost = estimate(request)
-            return Effect.tap(
-              send(paced(s, call, cost, true)),
-              (r) => reconcile(s, cost, r.usage)
-            )
+            const sent = send(paced(s, call, cost, true))
+            if (adjustTokensSync === undefined) return Effect.tap(sent, (r) => reconcile(s, cost, r.usage))
+            // In memory, the reconciliation in the same step as the answer (apps/bench, the limiter's own cost).
+            const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+            return Effect.map(sent, (r) => {
+              const actual = usageTotal(r.usage)
+              if (actual !== undefined) adjustTokensSync(s, actual - cost, clock.unsafeCurrentTimeMillis())
+              return r
+            })
           }),
         speech: (request, call, send) =>
           Effect.suspend(() => {
