@@ -1,6 +1,6 @@
 import { MimoError } from "@effect-mimo/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Deferred, Duration, Effect, Exit, Fiber, TestClock } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, TestClock } from "effect"
 import * as Gate from "../src/internal/gate.js"
 import * as Permits from "../src/internal/permits.js"
 
@@ -120,6 +120,19 @@ describe("Gate", () => {
         yield* Fiber.interrupt(fiber)
         expect(log.filter((l) => l.startsWith("fast finished"))).toHaveLength(2)
         expect(log.some((l) => l.startsWith("failed"))).toBe(false)
+        expect(model.permits.taken()).toBe(0)
+      }))
+
+    it.effect("a defect of the model's fast step dies the attempt and keeps no permit", () =>
+      Effect.gen(function*() {
+        const { model } = fastRecorder(() => {
+          throw new Error("model bug")
+        })
+        const gate = Gate.make(model, 1, true)
+        let ran = false
+        const exit = yield* Effect.exit(gate(Effect.sync(() => void (ran = true)), info))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(ran).toBe(false)
         expect(model.permits.taken()).toBe(0)
       }))
 

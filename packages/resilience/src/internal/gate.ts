@@ -112,21 +112,29 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
         gated: Effect.ensuring(Effect.zipRight(enter, permits ? model.permits.withPermit(body) : body), leave)
       }
     }
-    if (notBefore !== undefined) {
-      const at = notBefore
-      return Effect.zipRight(sleepUntil(at), Effect.suspend(() => queued().gated))
-    }
-    if (fast === undefined) return Effect.suspend(() => queued().gated)
     // Nothing to wait for (a free permit, a slot at once): the permit taken, the attempt admitted, sent and
     // reported, and the permit given back, in synchronous steps within one uninterruptible region (only the attempt
     // itself is interruptible), without counting a waiter. Else the usual way, with the permit held if it was free.
+    // Decided when the attempt runs (the call's previous attempt may have set a `Retry-After` since the hook was
+    // called).
     return Effect.uninterruptibleMask((restore) =>
       Effect.withFiberRuntime<Effect.Effect.Success<typeof attempt>, MimoError.MimoError>((fiber) => {
-        if (permits && !model.permits.tryTake()) return restore(queued().gated)
+        if (notBefore !== undefined) {
+          return restore(Effect.zipRight(sleepUntil(notBefore), Effect.suspend(() => queued().gated)))
+        }
+        if (fast === undefined || (permits && !model.permits.tryTake())) return restore(queued().gated)
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const sentAt = clock.unsafeCurrentTimeMillis()
         const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-        if (!fast.tryAdmit(cost, sentAt, labels)) {
+        let admitted: boolean
+        try {
+          admitted = fast.tryAdmit(cost, sentAt, labels)
+        } catch (defect) {
+          // A defect of the model's (it then dies the attempt): the permit is not kept.
+          if (permits) model.permits.release()
+          return Effect.die(defect)
+        }
+        if (!admitted) {
           const held = restore(queued().held)
           return permits ? Effect.ensuring(held, Effect.sync(model.permits.release)) : held
         }
