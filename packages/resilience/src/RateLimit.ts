@@ -39,7 +39,8 @@
  * The first flight of a fresh limiter goes in rounds that double
  * (`slowStart`, TCP's); a stray 429 gives its request token back
  * (`refundStray`); after a 5xx the policy's wait is cut to 250 ms while the
- * server is otherwise healthy (`quickRetry`).
+ * server is otherwise healthy, and a call whose policy already retried gets
+ * up to 3 uncounted extra attempts then (`quickRetry`).
  *
  * In an outage of the server (5xx), the limiter keeps the ceiling and the
  * policy's backoff (failures are dense), and the client's retry quota (core's
@@ -214,6 +215,18 @@ export interface QuickRetryOptions {
   readonly delay?: Duration.DurationInput | undefined
   /** The share of failed attempts over the window from which the policy's own waits stand. Default 0.25. */
   readonly maxFailureRatio?: number | undefined
+  /**
+   * While the model's attempts are healthy (as above), a call's retryable 5xx or transport failure, once its
+   * policy has retried it at least once, is sent again after `delay` without spending one of the policy's
+   * attempts or the retry quota — at most `extraAttempts` times per call. A call then survives a run of sparse,
+   * independent failures longer than its policy allows: with 15 % of attempts failing at random, about one call
+   * in 13,000 fails all 5 attempts of the default policy; with 3 more, about one in 4 million. When failures are
+   * dense none is granted, and a policy that does not retry (one attempt) is never overridden. Default 3; `0`
+   * grants none.
+   *
+   * @since 0.2.0
+   */
+  readonly extraAttempts?: number | undefined
 }
 
 /**

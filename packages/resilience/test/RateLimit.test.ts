@@ -435,6 +435,40 @@ describe("RateLimit", () => {
         expect(yield* run(true)).toEqual([0, 0, 0, 0, 0, ...paced(100, 8), ...paced(800, 18)])
       }))
 
+    it.effect("extra attempts: sparse 503s in a row do not end a call while the model is healthy; a policy without retries stands", () =>
+      Effect.gen(function*() {
+        // 30 calls at 40/s; the 21st call's attempts meet three 503s in a row (requests 20, 30 and 31), while the
+        // window's other answers are fine (3 of 28 failed at worst: healthy).
+        const run = (policy: ReturnType<typeof RetryPolicy.make>, quickRetry?: RateLimit.QuickRetryOptions) =>
+          Effect.gen(function*() {
+            const server = fakeServer((n) => Effect.succeed(n === 20 || n === 30 || n === 31 ? unavailable : ok()))
+            const exits = yield* load(
+              RateLimit.layer({ requestsPerSecond: 40, burst: 1, slowStart: false, quickRetry }).pipe(
+                Layer.provide(server.layer({ retry: policy }))
+              ),
+              30
+            )
+            const start = server.sent[0]!.at
+            return { exits: exits.map((e) => e._tag), sent: server.sent.map((s) => `${s.at - start}:${s.status}`) }
+          })
+        const first = Array.from({ length: 30 }, (_, i) => `${i * 25}:${i === 20 ? 503 : 200}`)
+        // Two policy attempts: the retry at 750 (the policy's 1 s cut to 250 ms) fails too; two extra attempts
+        // 250 ms apart follow, uncounted, and the last succeeds.
+        const twoAttempts = RetryPolicy.make({ maxAttempts: 2, jitter: "none" })
+        expect(yield* run(twoAttempts)).toEqual({
+          exits: Array.from({ length: 30 }, () => "Right"),
+          sent: [...first, "750:503", "1000:503", "1250:200"]
+        })
+        // Without extra attempts the same call fails after its policy's two.
+        const without = yield* run(twoAttempts, { extraAttempts: 0 })
+        expect(without.exits.filter((e) => e === "Left")).toHaveLength(1)
+        expect(without.sent).toEqual([...first, "750:503"])
+        // A policy of one attempt is never overridden.
+        const once = yield* run(RetryPolicy.make({ maxAttempts: 1, jitter: "none" }))
+        expect(once.exits.filter((e) => e === "Left")).toHaveLength(1)
+        expect(once.sent).toEqual(first)
+      }))
+
     it.effect("quick retry: after a stray 5xx the policy's 1 s backoff is cut to 250 ms; in an outage it stands", () =>
       Effect.gen(function*() {
         // 20 answers at 20/s, the 15th a 503; then everything fails.

@@ -29,7 +29,7 @@ export const defaults = {
   minThrottled: 5,
   pauseAllFrom: Duration.seconds(5),
   maxRequeues: 8,
-  quickRetry: { delay: Duration.millis(250), maxFailureRatio: 0.25 },
+  quickRetry: { delay: Duration.millis(250), maxFailureRatio: 0.25, extraAttempts: 3 },
   slowStart: { initialWindow: 10, probe: Duration.millis(500) }
 } as const
 
@@ -154,7 +154,9 @@ export const resolveAdaptive = (option: RateLimit.Options["adaptive"]): Adaptive
 export interface Pacing {
   readonly maxRequeues: number
   readonly refundStray: boolean
-  readonly quickRetry: { readonly delay: Duration.Duration; readonly maxFailureRatio: number } | undefined
+  readonly quickRetry:
+    | { readonly delay: Duration.Duration; readonly maxFailureRatio: number; readonly extraAttempts: number }
+    | undefined
   readonly slowStart: { readonly initial: number; readonly probe: number } | undefined
 }
 
@@ -169,7 +171,10 @@ export const resolvePacing = (options: RateLimit.Options): Pacing => {
     refundStray: options.refundStray ?? true,
     quickRetry: quick === undefined ? undefined : {
       delay: Duration.decode(quick.delay ?? defaults.quickRetry.delay),
-      maxFailureRatio: fraction(quick.maxFailureRatio, defaults.quickRetry.maxFailureRatio)
+      maxFailureRatio: fraction(quick.maxFailureRatio, defaults.quickRetry.maxFailureRatio),
+      extraAttempts: quick.extraAttempts !== undefined && Number.isFinite(quick.extraAttempts)
+        ? Math.max(0, Math.floor(quick.extraAttempts))
+        : defaults.quickRetry.extraAttempts
     },
     slowStart: slow === undefined ? undefined : {
       initial: Math.max(1, Math.floor(slow.initialWindow ?? defaults.slowStart.initialWindow)),

@@ -405,16 +405,37 @@ export const make = (
      * `Retry-After` has passed, behind the limiter like any attempt, without spending one of the call's attempts
      * or its retry quota — at most `maxRequeues` times per call, and never for a `Retry-After` beyond `maxPause`
      * (the policy then decides: the default one fails the call with the 429 at once).
+     *
+     * extra attempts (issue 13, `quickRetry.extraAttempts`): a retryable 5xx or transport failure of a call whose
+     * policy already retried once is sent again after `quickRetry.delay`, uncounted, while the model's attempts are
+     * healthy (as for the quick retry) — at most `extraAttempts` times per call. Sparse, independent failures then
+     * do not end a call that merely drew several in a row; dense ones leave the policy alone; a policy that does not
+     * retry is never overridden.
      */
-    const requeueHook = (): MimoClient.CallOptions["requeue"] => {
+    const requeueHook = (s: ModelBase): MimoClient.CallOptions["requeue"] => {
       let left = pacing.maxRequeues
-      return (error) =>
-        Effect.sync(() => {
-          if (error._tag !== "RateLimitExceeded" || left <= 0) return undefined
-          const wait = askedWait(error)
-          if (wait > maxPause) return undefined
-          left--
-          return Duration.millis(wait)
+      const quick = pacing.quickRetry
+      let spare = quick === undefined ? 0 : quick.extraAttempts
+      return (error, info) =>
+        Effect.clockWith((clock) => {
+          if (error._tag === "RateLimitExceeded") {
+            if (left <= 0) return Effect.succeed(undefined)
+            const wait = askedWait(error)
+            if (wait > maxPause) return Effect.succeed(undefined)
+            left--
+            return Effect.succeed(Duration.millis(wait))
+          }
+          if (quick === undefined || spare <= 0 || info.attempt < 2 || !MimoError.isRetryable(error)) {
+            return Effect.succeed(undefined)
+          }
+          const status = MimoError.statusOf(error)
+          if (status !== undefined && status < 500) return Effect.succeed(undefined)
+          const { bad, total } = s.outcomes.totals(clock.unsafeCurrentTimeMillis())
+          if (total < adaptiveConfig.minSamples || bad >= quick.maxFailureRatio * total) {
+            return Effect.succeed(undefined)
+          }
+          spare--
+          return Effect.succeed(quick.delay)
         })
     }
 
@@ -443,7 +464,9 @@ export const make = (
       cost: number,
       permits: boolean
     ): MimoClient.CallOptions => {
-      const requeue = pacing.maxRequeues > 0 ? requeueHook() : undefined
+      const requeue = pacing.maxRequeues > 0 || (pacing.quickRetry?.extraAttempts ?? 0) > 0
+        ? requeueHook(s)
+        : undefined
       const own = call?.requeue
       return {
         ...call,
