@@ -7,14 +7,8 @@ import * as Headers from "@effect/platform/Headers"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Fiber, Layer, Redacted, TestClock } from "effect"
 import { MimoClient, MimoError, MimoTransport, RetryPolicy, RetryQuota } from "../src/index.js"
+import { okBody } from "./fixtures.js"
 
-const okBody = JSON.stringify({
-  id: "c",
-  object: "chat.completion",
-  created: 0,
-  model: "mimo-v2-flash",
-  choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }]
-})
 const bodies: Record<number, string> = {
   200: okBody,
   429: JSON.stringify({ error: { message: "slow down", type: "rate_limit_exceeded", code: "429" } }),

@@ -6,14 +6,8 @@ import * as Headers from "@effect/platform/Headers"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schedule } from "effect"
 import { MimoClient, MimoError, MimoTransport, RetryQuota } from "../src/index.js"
+import { okBody } from "./fixtures.js"
 
-const okBody = JSON.stringify({
-  id: "c",
-  object: "chat.completion",
-  created: 0,
-  model: "mimo-v2-flash",
-  choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }]
-})
 const unavailable = JSON.stringify({ error: { message: "busy", type: "service_unavailable", code: "503" } })
 
 /**

@@ -76,17 +76,15 @@ export const make = (
    * `reserveSync` when both buckets give at once (it then returns 0): `true`, the reservation made; `false`,
    * nothing taken (the caller reserves the usual way). `undefined` for any other store than the in-memory one.
    */
-  const reserveNowSync = sync === undefined ?
+  const reserveNowSync = sync === undefined || reserveSync === undefined ?
     undefined :
     (s: Model, cost: number, rate: number, now: number): boolean => {
-      const limit = bucketSize(s, rate)
       const tokens = Math.min(Math.ceil(cost), s.limits.tokenBurst)
       if (
-        !sync.givesNow(s.keys.requests, 1, limit, rate, now) ||
+        !sync.givesNow(s.keys.requests, 1, bucketSize(s, rate), rate, now) ||
         (tokens > 0 && !sync.givesNow(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate, now))
       ) return false
-      sync.consume(s.keys.requests, 1, limit, rate, now)
-      if (tokens > 0) sync.consume(s.keys.tokens, tokens, s.limits.tokenBurst, s.limits.tokenRate, now)
+      reserveSync(s, cost, rate, now)
       return true
     }
 

@@ -74,8 +74,11 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
   // A flatMap chain, not `Effect.gen`: this runs on every attempt, and when nothing waits its steps are most of
   // the limiter's own cost (apps/bench, the limiter's cost).
   return (attempt) => {
-    /** Waits for a slot (counted among the model's waiters meanwhile), then sends the attempt and reports. */
-    const queued = () => {
+    /**
+     * Waits for a slot (counted among the model's waiters meanwhile), then sends the attempt and reports; first for
+     * a permit too, when `gated` (else the permit is held already, or none is needed).
+     */
+    const queued = (gated: boolean) => {
       let waiting = false
       let sentAt = 0
       const leave = Effect.suspend(() => {
@@ -105,12 +108,7 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
           )
         )
       })
-      return {
-        /** With the permit already held (or none needed). */
-        held: Effect.ensuring(Effect.zipRight(enter, body), leave),
-        /** Waiting for the permit too. */
-        gated: Effect.ensuring(Effect.zipRight(enter, permits ? model.permits.withPermit(body) : body), leave)
-      }
+      return Effect.ensuring(Effect.zipRight(enter, gated && permits ? model.permits.withPermit(body) : body), leave)
     }
     // Nothing to wait for (a free permit, a slot at once): the permit taken, the attempt admitted, sent and
     // reported, and the permit given back, in synchronous steps within one uninterruptible region (only the attempt
@@ -120,9 +118,9 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
     return Effect.uninterruptibleMask((restore) =>
       Effect.withFiberRuntime<Effect.Effect.Success<typeof attempt>, MimoError.MimoError>((fiber) => {
         if (notBefore !== undefined) {
-          return restore(Effect.zipRight(sleepUntil(notBefore), Effect.suspend(() => queued().gated)))
+          return restore(Effect.zipRight(sleepUntil(notBefore), Effect.suspend(() => queued(true))))
         }
-        if (fast === undefined || (permits && !model.permits.tryTake())) return restore(queued().gated)
+        if (fast === undefined || (permits && !model.permits.tryTake())) return restore(queued(true))
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const sentAt = clock.unsafeCurrentTimeMillis()
         const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
@@ -135,7 +133,7 @@ export const make = (model: Model, cost: number, permits: boolean): MimoClient.A
           return Effect.die(defect)
         }
         if (!admitted) {
-          const held = restore(queued().held)
+          const held = restore(queued(false))
           return permits ? Effect.ensuring(held, Effect.sync(model.permits.release)) : held
         }
         // Finished before the permit goes back.

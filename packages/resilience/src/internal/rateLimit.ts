@@ -228,17 +228,24 @@ export const make = (
      * own cost). Anything else (slow start too) goes the store's way. Keep in step with `reserveNow` (test/FastPath.test.ts compares the
      * two).
      */
+    const syncStore = inMemoryStores.get(store)
+
+    /**
+     * In memory, whether a reservation at `now` may skip the store's way: no slow start, no pause in force, none
+     * new in the store (the store's way would learn it and wait).
+     */
+    const calmInMemory = (s: ModelBase, now: number): boolean =>
+      syncStore !== undefined && !s.slowStart.active() && s.knownPause <= now &&
+      syncStore.pausedUntil(s.keys.pause) <= s.knownPause
+
     const fastReserve = (s: ModelBase, viaStore: AdmissionQueue.Reservations): AdmissionQueue.Reservations => {
-      const syncStore = inMemoryStores.get(store)
       if (reserveSync === undefined || syncStore === undefined) return viaStore
       return {
         ...viaStore,
         reserve: (cost) =>
           Effect.withFiberRuntime((fiber) => {
             const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-            if (
-              s.slowStart.active() || s.knownPause > now || syncStore.pausedUntil(s.keys.pause) > s.knownPause
-            ) return viaStore.reserve(cost)
+            if (!calmInMemory(s, now)) return viaStore.reserve(cost)
             const rate = s.adaptive.rate(now)
             s.m.allowedRate.unsafeUpdate(rate, fiber.getFiberRef(FiberRef.currentMetricLabels))
             return Effect.succeed(reserveSync(s, cost, rate, now))
@@ -430,10 +437,7 @@ export const make = (
           }
           const status = MimoError.statusOf(error)
           if (status !== undefined && status < 500) return Effect.succeed(undefined)
-          const { bad, total } = s.outcomes.totals(clock.unsafeCurrentTimeMillis())
-          if (total < adaptiveConfig.minSamples || bad >= quick.maxFailureRatio * total) {
-            return Effect.succeed(undefined)
-          }
+          if (!healthy(s, quick.maxFailureRatio, clock.unsafeCurrentTimeMillis())) return Effect.succeed(undefined)
           spare--
           return Effect.succeed(quick.delay)
         })
@@ -451,10 +455,13 @@ export const make = (
       return (delay, error) =>
         error._tag === "RateLimitExceeded" || Duration.lessThanOrEqualTo(delay, quick.delay)
           ? Effect.succeed(delay)
-          : Effect.map(Clock.currentTimeMillis, (now) => {
-            const { bad, total } = s.outcomes.totals(now)
-            return total >= adaptiveConfig.minSamples && bad < quick.maxFailureRatio * total ? quick.delay : delay
-          })
+          : Effect.map(Clock.currentTimeMillis, (now) => healthy(s, quick.maxFailureRatio, now) ? quick.delay : delay)
+    }
+
+    /** Fewer than `maxFailureRatio` of the model's attempts over the window ending at `now` failed so (5xx or transport), out of at least `minSamples`. */
+    const healthy = (s: ModelBase, maxFailureRatio: number, now: number): boolean => {
+      const { bad, total } = s.outcomes.totals(now)
+      return total >= adaptiveConfig.minSamples && bad < maxFailureRatio * total
     }
 
     /** The call's options under the limiter: the gate around each attempt, the requeue and quick-retry hooks. */
@@ -490,11 +497,12 @@ export const make = (
         s.m.queueLength.unsafeUpdate(s.queued, labels)
       })
 
-    const setInFlight = (s: ModelState, delta: number) =>
-      updating((labels) => {
-        s.inFlight += delta
-        s.m.inFlight.unsafeUpdate(s.inFlight, labels)
-      })
+    const inFlightSync = (s: ModelState, delta: number, labels: ReadonlyArray<MetricLabel.MetricLabel>): void => {
+      s.inFlight += delta
+      s.m.inFlight.unsafeUpdate(s.inFlight, labels)
+    }
+
+    const setInFlight = (s: ModelState, delta: number) => updating((labels) => inFlightSync(s, delta, labels))
 
     /** An attempt let through at `sentAt` after waiting `waited` ms: counted, in flight. */
     const admittedSync = (
@@ -507,8 +515,7 @@ export const make = (
       s.adaptive.sent(sentAt)
       s.m.waitMillis.unsafeUpdate(waited, labels)
       s.m.admitted.unsafeUpdate(1, labels)
-      s.inFlight++
-      s.m.inFlight.unsafeUpdate(s.inFlight, labels)
+      inFlightSync(s, 1, labels)
     }
 
     /**
@@ -519,14 +526,10 @@ export const make = (
      * that a limiter on the in-memory store sends exactly when one on the library's store (no fast path) does.
      */
     const fastGate = (s: ModelState): Gate.Fast | undefined => {
-      const syncStore = inMemoryStores.get(store)
-      if (reserveNowSync === undefined || syncStore === undefined) return undefined
+      if (reserveNowSync === undefined) return undefined
       return {
         tryAdmit: (cost, now, labels) => {
-          if (
-            !s.queue.idle() || s.slowStart.active() || s.knownPause > now ||
-            syncStore.pausedUntil(s.keys.pause) > s.knownPause
-          ) return false
+          if (!s.queue.idle() || !calmInMemory(s, now)) return false
           const rate = s.adaptive.rate(now)
           if (!reserveNowSync(s, cost, rate, now)) return false
           s.m.allowedRate.unsafeUpdate(rate, labels)
@@ -535,10 +538,7 @@ export const make = (
         },
         succeeded: (_sentAt, now) => succeededSync(s, now),
         // Slow start was over when the attempt was admitted (it never starts again): only the count in flight.
-        finished: (labels) => {
-          s.inFlight--
-          s.m.inFlight.unsafeUpdate(s.inFlight, labels)
-        }
+        finished: (labels) => inFlightSync(s, -1, labels)
       }
     }
 
