@@ -54,7 +54,8 @@ export const names = [
   "memory",
   "wire",
   "startup",
-  "resilience"
+  "resilience",
+  "steps"
 ] as const
 
 /**
@@ -81,7 +82,9 @@ export const clientsOf: Readonly<Record<Name, ReadonlyArray<Clients.Id>>> = {
   // cases/Wire.ts and cases/Startup.ts (the start-up case runs commands, not clients).
   wire: ["undici", "openai", "ours"],
   startup: [],
-  resilience: ["ours"]
+  resilience: ["ours"],
+  // cases/Steps.ts: ours and the limiter in one child, with a transport answering from memory.
+  steps: []
 }
 
 /**

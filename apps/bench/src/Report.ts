@@ -5,6 +5,7 @@
  */
 import * as Resilience from "./cases/Resilience.js"
 import * as Startup from "./cases/Startup.js"
+import * as Steps from "./cases/Steps.js"
 import * as Wire from "./cases/Wire.js"
 import type * as Results from "./Results.js"
 
@@ -237,7 +238,8 @@ const columns: Readonly<Record<string, ReadonlyArray<Column>>> = {
     ["heap KiB per request", (r) => fmt(r.heapKiBPerRequest, 2)]
   ],
   wire: Wire.columns,
-  startup: Startup.columns
+  startup: Startup.columns,
+  steps: Steps.columns
 }
 
 const escape = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ")

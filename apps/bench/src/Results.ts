@@ -146,12 +146,31 @@ export const MemoryRun = Schema.Struct({
 export type MemoryRun = typeof MemoryRun.Type
 
 /**
+ * What the Effect-steps child counted (cases/effectSteps.ts): per operation, the steps Effect's fiber runtime evaluated
+ * for one run of it, the harness's own steps taken off (but for the harness's row itself).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const StepsRun = Schema.Struct({
+  kind: Schema.Literal("steps"),
+  runs: Schema.Number,
+  items: Schema.Array(Schema.Struct({ client: Schema.String, operation: Schema.String, steps: Schema.Number }))
+})
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type StepsRun = typeof StepsRun.Type
+
+/**
  * Any child's result.
  *
  * @since 0.1.0
  * @category models
  */
-export const Run = Schema.Union(ChatRun, StreamRun, MemoryRun, OutageRun)
+export const Run = Schema.Union(ChatRun, StreamRun, MemoryRun, OutageRun, StepsRun)
 
 /**
  * @since 0.1.0

@@ -174,7 +174,7 @@ const Message = Schema.Union(
  * @category children
  */
 export const spawnCase = (
-  name: "chat" | "stream" | "memory" | "redisOutage",
+  name: "chat" | "stream" | "memory" | "redisOutage" | "effectSteps",
   client: string,
   config: unknown,
   options: {

@@ -5,7 +5,7 @@
  * Options (after `pnpm bench --`):
  * - `--quick`: small counts, a smoke run (written to a temporary folder unless `--out`);
  * - `--only overhead,streaming`: some cases (overhead, ratelimit, faults, streaming, shared, memory, wire, startup,
- *   resilience);
+ *   resilience, steps);
  * - `--clients undici,ours`: some clients (undici, openai, openai-r4, ours, ours+limiter, ours+redis);
  * - `--out <dir>`: write `results.json` and `BENCHMARKS.md` there;
  * - `--no-profile`: skip the CPU profile of our client;
@@ -25,6 +25,7 @@ import { parseArgs } from "node:util"
 import * as Cases from "./Cases.js"
 import * as Resilience from "./cases/Resilience.js"
 import * as Startup from "./cases/Startup.js"
+import * as Steps from "./cases/Steps.js"
 import * as Wire from "./cases/Wire.js"
 import * as Clients from "./Clients.js"
 import * as Machine from "./Machine.js"
@@ -132,6 +133,9 @@ const main = async () => {
         break
       case "resilience":
         cases.push(await Resilience.resilience(ctx))
+        break
+      case "steps":
+        cases.push(await Steps.run(ctx))
         break
     }
   }

@@ -144,3 +144,49 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
     300_000
   )
 })
+
+describe("pnpm bench -- --quick --only steps", () => {
+  it("counts Effect steps per operation, exactly: ours against the bare Stream run every Stream answer costs", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
+    try {
+      const run = () => {
+        execFileSync(process.execPath, ["dist/main.js", "--quick", "--only", "steps", "--out", out], {
+          cwd: appDir,
+          stdio: "pipe",
+          timeout: 120_000
+        })
+        const results = Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
+          fs.readFileSync(path.join(out, "results.json"), "utf8")
+        )
+        expect(results.cases.map((c) => c.name)).toEqual(["steps"])
+        return results.cases[0].rows
+      }
+      const rows = run()
+      expect(rows.map((r) => [r.client, r.variant, r.status])).toEqual([
+        ["effect", "the harness: Effect.forEach of Effect.void", "ok"],
+        ["effect", "Channel.runDrain(Channel.void)", "ok"],
+        ["effect", "Stream.runCount of a 2-element Chunk", "ok"],
+        ["ours", "chat", "ok"],
+        ["ours+limiter", "chat", "ok"],
+        ["ours", "Stream.runCount(stream), 2 chunks", "ok"],
+        ["ours", "Stream.runCount(stream), 2,000 chunks", "ok"]
+      ])
+      const steps = rows.map((r) => r.extra?.["steps"] ?? Number.NaN)
+      const [, channel, bareStream, chat, limitedChat, stream, longStream] = steps
+      for (const n of steps.slice(1)) expect(Number.isInteger(n) && n > 0).toBe(true)
+      // A stream costs at least a bare Stream run, which costs more than a bare channel run; the limiter adds steps
+      // to a call; a longer stream adds steps per read, not per chunk (7 reads for 2,000 chunks).
+      expect(channel).toBeLessThan(bareStream)
+      expect(stream).toBeGreaterThan(bareStream)
+      expect(limitedChat).toBeGreaterThan(chat)
+      expect(longStream).toBeGreaterThan(stream)
+      expect(longStream).toBeLessThan(stream + 2000)
+      // Exact: a second run counts the same.
+      expect(run().map((r) => r.extra?.["steps"])).toEqual(steps)
+      const markdown = fs.readFileSync(path.join(out, "BENCHMARKS.md"), "utf8")
+      expect(markdown).toContain("## Effect steps per operation (exact counts, in process)")
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true })
+    }
+  }, 180_000)
+})

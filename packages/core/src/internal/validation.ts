@@ -772,10 +772,18 @@ const attempt = <A>(
 ): Either.Either<A, MimoError.ValidationError> =>
   Either.flatMap(Either.try({ try: f, catch: unreadable }), (result) => result)
 
-const run = <A>(f: () => Either.Either<A, MimoError.ValidationError>): Effect.Effect<A, MimoError.ValidationError> =>
+/**
+ * Runs a check that may add warnings: its failure, or its value once the warnings (if any) are logged. One step
+ * when nothing is warned (every chat call and stream runs it: apps/bench's `steps` case counts them).
+ */
+const checked = <A>(
+  f: (warnings: Array<Warning>) => Either.Either<A, MimoError.ValidationError>
+): Effect.Effect<A, MimoError.ValidationError> =>
   Effect.suspend(() => {
-    const result = attempt(f)
-    return Either.isLeft(result) ? Effect.fail(result.left) : Effect.succeed(result.right)
+    const warnings: Array<Warning> = []
+    const result = attempt(() => f(warnings))
+    if (Either.isLeft(result)) return Effect.fail(result.left)
+    return warnings.length === 0 ? Effect.succeed(result.right) : Effect.as(logWarnings(warnings), result.right)
   })
 
 const checkChat = (
@@ -797,11 +805,7 @@ export const validateChatRequest = (
   input: unknown,
   profile: Profile
 ): Effect.Effect<ChatCompletion.Request, MimoError.ValidationError> =>
-  Effect.suspend(() => {
-    const warnings: Array<Warning> = []
-    const checked = run(() => checkChat(input, profile, warnings))
-    return Effect.tap(checked, () => warnings.length === 0 ? Effect.void : logWarnings(warnings))
-  })
+  checked((warnings) => checkChat(input, profile, warnings))
 
 /** @internal */
 export const validateApiKey = (
@@ -889,11 +893,7 @@ export const validateSpeechRequest = (
   input: unknown,
   profile: Profile
 ): Effect.Effect<ChatCompletion.Request, MimoError.ValidationError> =>
-  Effect.suspend(() => {
-    const warnings: Array<Warning> = []
-    const checked = run(() => checkSpeechInput(input, profile, warnings))
-    return Effect.tap(checked, () => warnings.length === 0 ? Effect.void : logWarnings(warnings))
-  })
+  checked((warnings) => checkSpeechInput(input, profile, warnings))
 
 /** @internal */
 export const prepareSpeech = (
