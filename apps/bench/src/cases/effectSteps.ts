@@ -31,6 +31,7 @@ import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Bodies from "../internal/bodies.js"
 import * as child from "../internal/child.js"
 import type * as Results from "../Results.js"
 
@@ -38,35 +39,9 @@ const Config = Schema.Struct({
   runs: Schema.optionalWith(Schema.Number, { default: () => 1000 })
 })
 
-const created = 1767225600
-
-/** The mock server's chat answer (servers/mock.ts). */
-const answer = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created,
-  model: "mimo-v2-flash",
-  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 }
-})
-
-const event = (delta: Record<string, string>, finish: string | null) =>
-  `data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created,
-      model: "mimo-v2-flash",
-      choices: [{ index: 0, delta, finish_reason: finish }]
-    })
-  }\n\n`
-
 /** The mock server's SSE body of `n` chunks, cut into the pieces a socket hands over (≈ 52 KB on loopback). */
 const ssePieces = (n: number): ReadonlyArray<Uint8Array> => {
-  const parts = [event({ role: "assistant", content: "" }, null)]
-  for (let i = 1; i < n - 1; i++) parts.push(event({ content: "tok " }, null))
-  parts.push(event({ content: "" }, "stop"), "data: [DONE]\n\n")
-  const bytes = new TextEncoder().encode(parts.join(""))
+  const bytes = new TextEncoder().encode(Bodies.sseText(n))
   const pieces: Array<Uint8Array> = []
   for (let at = 0; at < bytes.length; at += 52 * 1024) pieces.push(bytes.subarray(at, at + 52 * 1024))
   return pieces
@@ -85,7 +60,7 @@ const memoryTransport = (chunks: number): MimoTransport.Service => {
   const jsonHeaders = Headers.fromInput({ "content-type": "application/json" })
   const sseHeaders = Headers.fromInput({ "content-type": "text/event-stream" })
   return {
-    send: () => later<MimoTransport.Response>({ status: 200, headers: jsonHeaders, body: answer }),
+    send: () => later<MimoTransport.Response>({ status: 200, headers: jsonHeaders, body: Bodies.answer }),
     open: () =>
       Effect.map(later(undefined), (): MimoTransport.StreamResponse => {
         let next = 0
@@ -140,6 +115,7 @@ const request = { model: "mimo-v2-flash", messages: [{ role: "user" as const, co
 
 child.mainOwn(Config, async (config): Promise<Results.Run> => {
   const counter = await instrument()
+  // A child's failure is reported by throwing: `mainOwn` sends it to the runner as the row's error (its reason).
   if (typeof counter === "string") throw new Error(counter)
 
   /** Steps per run of `operation`, `runs` of them at concurrency 50 after 100 warm-up runs. */

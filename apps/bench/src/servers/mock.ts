@@ -19,6 +19,7 @@
  */
 import * as Schema from "effect/Schema"
 import * as Http from "node:http"
+import * as Bodies from "../internal/bodies.js"
 
 const Options = Schema.parseJson(Schema.Struct({
   chunks: Schema.optionalWith(Schema.Number, { default: () => 2000 })
@@ -26,40 +27,10 @@ const Options = Schema.parseJson(Schema.Struct({
 
 const options = Schema.decodeUnknownSync(Options)(process.argv[2] ?? "{}")
 
-const created = 1767225600
-
 /** The tiny answer of the overhead case. */
-const answer = Buffer.from(JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created,
-  model: "mimo-v2-flash",
-  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 }
-}))
+const answer = Buffer.from(Bodies.answer)
 
-const chunk = (delta: Record<string, string>, finish: string | null) =>
-  `data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created,
-      model: "mimo-v2-flash",
-      choices: [{ index: 0, delta, finish_reason: finish }]
-    })
-  }\n\n`
-
-/** `n` chunk events in all (the first carries the role, the last the finish reason), then `[DONE]`. */
-const sseBody = (n: number): Buffer => {
-  const parts: Array<string> = [chunk({ role: "assistant", content: "" }, null)]
-  const middle = chunk({ content: "tok " }, null)
-  for (let i = 1; i < n - 1; i++) parts.push(middle)
-  parts.push(chunk({ content: "" }, "stop"))
-  parts.push("data: [DONE]\n\n")
-  return Buffer.from(parts.join(""))
-}
-
-const sse = sseBody(Math.max(2, options.chunks))
+const sse = Buffer.from(Bodies.sseText(Math.max(2, options.chunks)))
 
 let requests = 0
 let holding = false
