@@ -80,7 +80,7 @@ export const clientsOf: Readonly<Record<Name, ReadonlyArray<Clients.Id>>> = {
   shared: ["ours", "ours+limiter", "ours+redis"],
   memory: ["undici", "openai", "ours", "ours+limiter"],
   // cases/Wire.ts and cases/Startup.ts (the start-up case runs commands, not clients).
-  wire: ["undici", "openai", "ours"],
+  wire: ["undici", "openai", "effect-undici", "ours"],
   startup: [],
   resilience: ["ours"],
   // cases/Steps.ts: ours and the limiter in one child, with a transport answering from memory.

@@ -7,6 +7,12 @@
  *   at least `Retry-After`, retryable statuses only.
  * - `openai` / `openai-r4`: openai-node with its default fetch, `maxRetries` 2
  *   (the default) or 4.
+ * - `effect-undici`: raw undici's own requests and SSE loop run the way an Effect
+ *   program runs them — `Effect.tryPromise` in `Effect.forEach` with `concurrency`,
+ *   and a `Stream` per streamed call (one element per event, each piece's events
+ *   as one `Chunk`) counted by `Stream.runCount` — with no client logic at all
+ *   (no validation, no typed errors, no retries, no timeouts): the floor of any
+ *   Effect client driven as ours is, on this Effect version.
  * - `ours`: `MimoClient` over `NodeMimoClient.layer` (undici), default settings,
  *   driven by `Effect.forEach` with `concurrency`.
  * - `ours+limiter` / `ours+redis`: the same, decorated by the client-side
@@ -17,6 +23,7 @@
 import * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -33,7 +40,7 @@ import * as Plugins from "./Plugins.js"
  * @since 0.1.0
  * @category models
  */
-export const ids = ["undici", "openai", "openai-r4", "ours", "ours+limiter", "ours+redis"] as const
+export const ids = ["undici", "openai", "openai-r4", "effect-undici", "ours", "ours+limiter", "ours+redis"] as const
 
 /**
  * @since 0.1.0
@@ -57,6 +64,7 @@ export const labels: Readonly<Record<Id, string>> = {
   undici: "raw undici",
   openai: "openai-node (default, maxRetries 2)",
   "openai-r4": "openai-node (maxRetries 4)",
+  "effect-undici": "raw undici inside Effect (no client logic)",
   ours: "ours (platform-node)",
   "ours+limiter": "ours + limiter",
   "ours+redis": "ours + Redis limiter"
@@ -198,9 +206,39 @@ const streamLoadOf = (streamOnce: () => Promise<number>): BenchClient["streamLoa
   return { chunks, failures, errors }
 }
 
-const makeUndici = (options: Options): BenchClient => {
+/**
+ * A minimal SSE reader (raw undici's, shared by `effect-undici`): the `data: ` lines of each piece, `[DONE]`
+ * skipped; every event is parsed, pushed to `out` when given, and counted.
+ */
+const sseReader = () => {
+  const decoder = new TextDecoder()
+  let buffer = ""
+  return (bytes: Uint8Array, out: Array<unknown> | undefined): number => {
+    buffer += decoder.decode(bytes, { stream: true })
+    let chunks = 0
+    let start = 0
+    let end: number
+    while ((end = buffer.indexOf("\n", start)) !== -1) {
+      if (buffer.startsWith("data: ", start)) {
+        const data = buffer.slice(start + 6, end)
+        if (data !== "[DONE]") {
+          const json: unknown = JSON.parse(data)
+          if (out !== undefined) out.push(json)
+          chunks++
+        }
+      }
+      start = end + 1
+    }
+    buffer = buffer.slice(start)
+    return chunks
+  }
+}
+
+/** Raw undici's requests: one chat call (the body parsed), and a stream opened (its body, to be read). */
+const undiciRequests = (options: Options) => {
   const url = `${options.baseUrl}/chat/completions`
   const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` }
+  const retryAfter = new WeakMap<StatusError, number>()
   const once = async (): Promise<void> => {
     const { body, headers: h, statusCode } = await Undici.request(url, {
       method: "POST",
@@ -215,7 +253,23 @@ const makeUndici = (options: Options): BenchClient => {
     }
     JSON.parse(text)
   }
-  const retryAfter = new WeakMap<StatusError, number>()
+  const openStream = async (): Promise<Undici.Dispatcher.ResponseData["body"]> => {
+    const { body, statusCode } = await Undici.request(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model, messages: [{ role: "user", content }], stream: true })
+    })
+    if (statusCode !== 200) {
+      await body.dump()
+      throw new StatusError(statusCode)
+    }
+    return body
+  }
+  return { once, openStream, retryAfter }
+}
+
+const makeUndici = (options: Options): BenchClient => {
+  const { once, openStream, retryAfter } = undiciRequests(options)
   // The seed's loop: 5 attempts; before retry n wait max(min(2^n + U[0,1), 60) s, Retry-After).
   const withSeedLoop = async (): Promise<void> => {
     for (let attempt = 0;; attempt++) {
@@ -231,35 +285,10 @@ const makeUndici = (options: Options): BenchClient => {
   const call = options.retries === true ? withSeedLoop : once
 
   const streamOnce = async (): Promise<number> => {
-    const { body, statusCode } = await Undici.request(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ model, messages: [{ role: "user", content }], stream: true })
-    })
-    if (statusCode !== 200) {
-      await body.dump()
-      throw new StatusError(statusCode)
-    }
-    // A minimal SSE line parser: `data: ` lines, `[DONE]` ends.
-    const decoder = new TextDecoder()
-    let buffer = ""
+    const body = await openStream()
+    const read = sseReader()
     let chunks = 0
-    for await (const bytes of body) {
-      buffer += decoder.decode(bytes, { stream: true })
-      let start = 0
-      let end: number
-      while ((end = buffer.indexOf("\n", start)) !== -1) {
-        if (buffer.startsWith("data: ", start)) {
-          const data = buffer.slice(start + 6, end)
-          if (data !== "[DONE]") {
-            JSON.parse(data)
-            chunks++
-          }
-        }
-        start = end + 1
-      }
-      buffer = buffer.slice(start)
-    }
+    for await (const bytes of body) chunks += read(bytes, undefined)
     return chunks
   }
 
@@ -309,32 +338,29 @@ const makeOpenAI = (options: Options, id: "openai" | "openai-r4"): BenchClient =
 // ours
 // -----------------------------------------------------------------------------
 
-const makeOurs = async (
-  id: Id,
-  layer: Layer.Layer<MimoClient.MimoClient, unknown>
-): Promise<BenchClient> => {
-  const runtime = ManagedRuntime.make(layer)
-  const mimo = await runtime.runPromise(MimoClient.MimoClient)
-  const request = {
-    model,
-    messages: [{ role: "user" as const, content }],
-    max_completion_tokens: 16
-  }
+/**
+ * The load loops of an Effect client (ours, `effect-undici`): `Effect.forEach` with `concurrency`, as a user
+ * would write them, the same for both. `run` runs an effect to a promise (in the client's runtime).
+ */
+const effectLoads = (
+  run: <A>(effect: Effect.Effect<A>) => Promise<A>,
+  chat: Effect.Effect<unknown, unknown>,
+  stream: Stream.Stream<unknown, unknown>
+): Pick<BenchClient, "chatLoad" | "streamLoad"> => {
   const keyOf = (cause: Cause.Cause<unknown>): string => {
     const failure = Cause.failureOption(cause)
     return failure._tag === "Some" ? errorKey(failure.value) : Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect"
   }
   return {
-    id,
     chatLoad: (total, concurrency) =>
-      runtime.runPromise(Effect.suspend(() => {
+      run(Effect.suspend(() => {
         const latencies = new Float64Array(total)
         const errors: Record<string, number> = {}
         let successes = 0
         let failures = 0
         const one = Effect.suspend(() => {
           const t0 = performance.now()
-          return Effect.matchCause(mimo.chat(request), {
+          return Effect.matchCause(chat, {
             onFailure: (cause) => {
               failures++
               count(errors, keyOf(cause))
@@ -349,11 +375,11 @@ const makeOurs = async (
         )
       })),
     streamLoad: (streams, concurrency) =>
-      runtime.runPromise(Effect.suspend(() => {
+      run(Effect.suspend(() => {
         const errors: Record<string, number> = {}
         let chunks = 0
         let failures = 0
-        const one = Effect.matchCause(Stream.runCount(mimo.stream({ model, messages: request.messages })), {
+        const one = Effect.matchCause(Stream.runCount(stream), {
           onFailure: (cause) => {
             failures++
             count(errors, keyOf(cause))
@@ -365,7 +391,54 @@ const makeOurs = async (
         return Effect.forEach(Array.from({ length: streams }), () => one, { concurrency, discard: true }).pipe(
           Effect.map(() => ({ chunks, failures, errors }))
         )
-      })),
+      }))
+  }
+}
+
+// -----------------------------------------------------------------------------
+// effect-undici: raw undici inside Effect, no client logic
+// -----------------------------------------------------------------------------
+
+const makeEffectUndici = (options: Options): BenchClient => {
+  const { once, openStream } = undiciRequests(options)
+  const events = (body: Undici.Dispatcher.ResponseData["body"]): Stream.Stream<unknown, unknown> => {
+    const read = sseReader()
+    // Each piece of the body is one element of `fromAsyncIterable`; its events become one `Chunk`.
+    return Stream.mapConcatChunk(Stream.fromAsyncIterable(body, (e) => e), (bytes: Uint8Array) => {
+      const out: Array<unknown> = []
+      read(bytes, out)
+      return Chunk.unsafeFromArray(out)
+    })
+  }
+  return {
+    id: "effect-undici",
+    ...effectLoads(
+      Effect.runPromise,
+      Effect.tryPromise(once),
+      Stream.unwrap(Effect.map(Effect.tryPromise(openStream), events))
+    ),
+    close: () => Promise.resolve()
+  }
+}
+
+// -----------------------------------------------------------------------------
+// ours
+// -----------------------------------------------------------------------------
+
+const makeOurs = async (
+  id: Id,
+  layer: Layer.Layer<MimoClient.MimoClient, unknown>
+): Promise<BenchClient> => {
+  const runtime = ManagedRuntime.make(layer)
+  const mimo = await runtime.runPromise(MimoClient.MimoClient)
+  const messages = [{ role: "user" as const, content }]
+  return {
+    id,
+    ...effectLoads(
+      (effect) => runtime.runPromise(effect),
+      mimo.chat({ model, messages, max_completion_tokens: 16 }),
+      mimo.stream({ model, messages })
+    ),
     close: () => runtime.dispose()
   }
 }
@@ -383,6 +456,8 @@ export const make = async (id: Id, options: Options): Promise<BenchClient> => {
   switch (id) {
     case "undici":
       return makeUndici(options)
+    case "effect-undici":
+      return makeEffectUndici(options)
     case "openai":
     case "openai-r4":
       return makeOpenAI(options, id)

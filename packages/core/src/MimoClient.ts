@@ -245,7 +245,10 @@ export interface Service {
   readonly baseUrl: string
   /** The validation profile in force. */
   readonly profile: Validation.Profile
-  /** `POST /chat/completions`, non-streaming. */
+  /**
+   * `POST /chat/completions`, non-streaming. Like every operation here, the effect is a description: each run
+   * is a call of its own (its own `x-client-request-id`, attempt count and deadline), however often it runs.
+   */
   readonly chat: (
     request: ChatCompletion.Request,
     options?: CallOptions

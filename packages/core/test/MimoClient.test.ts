@@ -162,6 +162,59 @@ describe("MimoClient over a fake transport", () => {
       expect(JSON.parse(stream.body ?? "")).toMatchObject({ stream: true })
     }))
 
+  it.effect("an operation's effect (or stream) run again is a new call: its own request id, attempts and retry count", () =>
+    Effect.gen(function*() {
+      const streamed = () =>
+        Effect.flatMap(
+          streamOf(),
+          (s) => Effect.as(Queue.offerAll(s.pieces, [chunkEvent("x", "stop"), "data: [DONE]\n\n"]), s)
+        )
+      const first = yield* streamed()
+      const second = yield* streamed()
+      const unavailable = { _tag: "Response", status: 503, body: "{}" } as const
+      const { mimo, sent } = yield* clientWith(
+        [
+          unavailable,
+          unavailable,
+          unavailable,
+          unavailable,
+          { _tag: "Response", status: 200, body: completion },
+          first,
+          second,
+          { _tag: "Response", status: 200, body: `{"object":"list","data":[]}` },
+          { _tag: "Response", status: 200, body: `{"object":"list","data":[]}` }
+        ],
+        { retry: Schedule.recurs(1) }
+      )
+      // Effects are descriptions: built once, run as often as the program says (here twice each, as
+      // `Effect.repeat`, a user's own `Effect.retry` or a shared constant would).
+      const chat = mimo.chat(hello)
+      const failed = yield* Effect.exit(chat)
+      const again = yield* Effect.exit(chat)
+      const recovered = yield* Effect.exit(chat)
+      const stream = mimo.stream(hello)
+      const chunks = [yield* Stream.runCount(stream), yield* Stream.runCount(stream)]
+      const models = mimo.models()
+      yield* models
+      yield* models
+
+      const ids = sent.map((r) => r.headers[MimoClient.clientRequestIdHeader])
+      const retries = sent.map((r) => r.headers[MimoClient.retryCountHeader])
+      // Each run: its own id, its first attempt says no retry, its error counts its own attempts.
+      expect(retries).toEqual([undefined, "1", undefined, "1", undefined, undefined, undefined, undefined, undefined])
+      expect(new Set(ids).size).toBe(7)
+      expect(ids[0]).toBe(ids[1])
+      expect(ids[2]).toBe(ids[3])
+      const [e1, e2] = [failure(failed), failure(again)]
+      expect([e1._tag, e2._tag]).toEqual(["ServiceUnavailable", "ServiceUnavailable"])
+      expect(e1.attempts).toBe(2)
+      expect(e2.attempts).toBe(2)
+      expect(e1.clientRequestId).toBe(ids[0])
+      expect(e2.clientRequestId).toBe(ids[2])
+      expect(Exit.isSuccess(recovered)).toBe(true)
+      expect(chunks).toEqual([1, 1])
+    }))
+
   it.effect("the deadline cuts the attempt in flight: each attempt's limit is what is left of it", () =>
     Effect.gen(function*() {
       const { mimo, sent } = yield* clientWith([{ _tag: "Hang" }, { _tag: "Hang" }], {

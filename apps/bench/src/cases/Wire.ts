@@ -40,7 +40,7 @@ export const name = "wire"
  * @since 0.1.0
  * @category models
  */
-export const clients: ReadonlyArray<Clients.Id> = ["undici", "openai", "ours"]
+export const clients: ReadonlyArray<Clients.Id> = ["undici", "openai", "effect-undici", "ours"]
 
 /**
  * Its sizes; `quick` shrinks them for a smoke run.
@@ -263,7 +263,8 @@ export const run = async (
       rows,
       notes: [
         "Each round runs every variant against a fresh mock, the clients one after the other (raw undici, " +
-        "openai-node, ours, the order rotating by one each round), each in a fresh process after an unmeasured " +
+        "openai-node, raw undici inside Effect, ours, the order rotating by one each round), each in a fresh process " +
+        "after an unmeasured " +
         "warm-up (the calls: as many warm-up calls as said; the streams: 5 streams of the variant's size, for every client).",
         "req/s, chunks/s and CPU are the medians of the rounds; × undici and CPU × undici are the medians of the " +
         "rounds' paired ratios (this client's round ÷ raw undici's same round), and \"× undici per round\" lists " +
@@ -271,7 +272,13 @@ export const run = async (
         "Client CPU is process.cpuUsage() of the client's own process (user + system) over the measured phase, ÷ " +
         "calls or ÷ chunks. raw undici: undici.request, JSON.parse of the body, and for streams a minimal `data:` " +
         "line parser with JSON.parse per chunk; openai-node: `create` and `for await`; ours: `mimo.chat` and " +
-        "`Stream.runCount(mimo.stream(...))` (typed, validated answers and chunks) in `Effect.forEach`."
+        "`Stream.runCount(mimo.stream(...))` (typed, validated answers and chunks) in `Effect.forEach`.",
+        "raw undici inside Effect: raw undici's own request and `data:` loop, driven as ours is — " +
+        "`Effect.tryPromise` in `Effect.forEach` with the same concurrency, and for streams one `Stream` per call " +
+        "(`Stream.fromAsyncIterable` of the body, each piece's events one `Chunk`) counted by `Stream.runCount` — " +
+        "with no client logic at all (no validation, typed errors, retries or timeouts): what running raw undici's " +
+        "requests as an Effect program costs on this Effect version, the floor of a client that uses undici.request " +
+        "and Effect's Stream as they are (ours sends through its own undici dispatch handler and stream reader)."
       ]
     },
     profiles

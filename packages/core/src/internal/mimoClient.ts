@@ -640,21 +640,21 @@ export const make = (
       validated: Effect.Effect<ChatCompletion.Request, MimoError.ValidationError>,
       model: string,
       call: Client.CallOptions | undefined
-    ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> => {
-      const { ctx, timeout } = resolveCall("chat", model, call)
-      // A flatMap chain rather than `Effect.gen`: this is the hot path (apps/bench).
-      const send = Effect.flatMap(validated, (valid) => {
-        const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: false }))
-        return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
-      })
-      const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = settingsError !== undefined
-        ? Effect.fail(settingsError)
-        : send
-      return checked.pipe(
-        Effect.catchAll(failFinal(ctx)),
-        withSpan("MimoClient.chat", { "mimo.model": model })
-      )
-    }
+    ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> =>
+      // The call's context (request id, attempts, deadline) is made when the effect runs, not when it is built:
+      // an effect run again (`Effect.repeat`, a caller's own retry, a shared constant) is a new call.
+      Effect.suspend(() => {
+        const { ctx, timeout } = resolveCall("chat", model, call)
+        // A flatMap chain rather than `Effect.gen`: this is the hot path (apps/bench).
+        const send = Effect.flatMap(validated, (valid) => {
+          const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: false }))
+          return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
+        })
+        const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = settingsError !== undefined
+          ? Effect.fail(settingsError)
+          : send
+        return Effect.catchAll(checked, failFinal(ctx))
+      }).pipe(withSpan("MimoClient.chat", { "mimo.model": model }))
 
     const chat = (
       request: ChatCompletion.Request,
@@ -662,12 +662,16 @@ export const make = (
     ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> =>
       sendChat(Validation.validateChatRequest(request, profile), request.model, call)
 
-    const stream = (
+    /**
+     * One run of a stream: the call's context (request id, attempts, deadline) is this run's own, so that a
+     * `Stream` value run again is a new call, as an `Effect` is.
+     */
+    const streamRun = (
       request: ChatCompletion.Request,
-      call?: Client.CallOptions
-    ): Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> => {
+      call: Client.CallOptions | undefined,
+      onGatewayRetry: ReadonlyArray<(event: Client.RetryEvent) => Effect.Effect<void>>
+    ): Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> => {
       const { ctx, timeout } = resolveCall("stream", request.model, call)
-      const onGatewayRetry = [options.onGatewayRetry, call?.onGatewayRetry].filter((f) => f !== undefined)
 
       // One attempt: open, check the status and the content type, and read until the first chunk, all within
       // the attempt's time limit (each read waits only what is left of it: native timers in a lean transport).
@@ -901,42 +905,46 @@ export const make = (
       // rest briefly); one stopped early, failed or interrupted has its request aborted. Every failure is the
       // call's final one: finalized (scrubbed, attempts, request id) and logged once, here.
       const failFinalOf = failFinal(ctx)
-      const channel: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel.suspend(
-        () => {
-          const state: StreamRun = { scope: undefined, complete: undefined }
-          const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
-            if (settingsError !== undefined) return Effect.fail(settingsError)
-            return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
-              const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
-              return run(ctx, call, Effect.suspend(() => open(body, state)))
-            })
-          }).pipe(Effect.catchAll(failFinalOf))
-          const emit = (
-            pull: Effect.Effect<Batch | undefined, MimoError.MimoError>
-          ): Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> => {
-            const loop: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel
-              .flatMap(
-                Channel.fromEffect(pull),
-                (batch) => batch === undefined ? Channel.void : writeBatch(batch, () => loop)
-              )
-            return loop
-          }
-          return Channel.ensuringWith(
-            Channel.flatMap(Channel.fromEffect(start), (opened) => {
-              state.complete = opened.complete
-              const rest = emit(Effect.catchAll(opened.pull, failFinalOf))
-              return opened.first === undefined ? rest : writeBatch(opened.first, () => rest)
-            }),
-            (exit) =>
-              state.scope === undefined ? Effect.void : Scope.close(
-                state.scope,
-                Exit.isSuccess(exit) && state.complete !== undefined && state.complete()
-                  ? exit
-                  : Exit.interrupt(FiberId.none)
-              )
+      const state: StreamRun = { scope: undefined, complete: undefined }
+      const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
+        if (settingsError !== undefined) return Effect.fail(settingsError)
+        return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
+          const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
+          return run(ctx, call, Effect.suspend(() => open(body, state)))
+        })
+      }).pipe(Effect.catchAll(failFinalOf))
+      const emit = (
+        pull: Effect.Effect<Batch | undefined, MimoError.MimoError>
+      ): Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> => {
+        const loop: Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> = Channel
+          .flatMap(
+            Channel.fromEffect(pull),
+            (batch) => batch === undefined ? Channel.void : writeBatch(batch, () => loop)
           )
-        }
+        return loop
+      }
+      return Channel.ensuringWith(
+        Channel.flatMap(Channel.fromEffect(start), (opened) => {
+          state.complete = opened.complete
+          const rest = emit(Effect.catchAll(opened.pull, failFinalOf))
+          return opened.first === undefined ? rest : writeBatch(opened.first, () => rest)
+        }),
+        (exit) =>
+          state.scope === undefined ? Effect.void : Scope.close(
+            state.scope,
+            Exit.isSuccess(exit) && state.complete !== undefined && state.complete()
+              ? exit
+              : Exit.interrupt(FiberId.none)
+          )
       )
+    }
+
+    const stream = (
+      request: ChatCompletion.Request,
+      call?: Client.CallOptions
+    ): Stream.Stream<ChatCompletion.Chunk, MimoError.MimoError> => {
+      const onGatewayRetry = [options.onGatewayRetry, call?.onGatewayRetry].filter((f) => f !== undefined)
+      const channel = Channel.suspend(() => streamRun(request, call, onGatewayRetry))
       return Stream.fromChannel(Channel.unwrap(Effect.tracerWith((tracer) =>
         Effect.succeed(
           tracer === nativeTracer
@@ -1003,20 +1011,15 @@ export const make = (
         )
       }).pipe(withSpan("MimoClient.speech", undefined))
 
-    const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> => {
-      const { ctx, timeout } = resolveCall("models", undefined, call)
-      return Effect.suspend(() => {
-        if (settingsError !== undefined) return Effect.fail(settingsError)
-        return run(
-          ctx,
-          call,
-          jsonAttempt("GET", modelsUrl, baseHeaders, undefined, decodeModels, ctx, call, timeout)
-        )
-      }).pipe(
-        Effect.catchAll(failFinal(ctx)),
-        withSpan("MimoClient.models", undefined)
-      )
-    }
+    const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> =>
+      Effect.suspend(() => {
+        // This run's own call context, as in `sendChat`.
+        const { ctx, timeout } = resolveCall("models", undefined, call)
+        const attempted: Effect.Effect<Model.ModelList, MimoError.MimoError> = settingsError !== undefined
+          ? Effect.fail(settingsError)
+          : run(ctx, call, jsonAttempt("GET", modelsUrl, baseHeaders, undefined, decodeModels, ctx, call, timeout))
+        return Effect.catchAll(attempted, failFinal(ctx))
+      }).pipe(withSpan("MimoClient.models", undefined))
 
     return { baseUrl, profile, chat, stream, speech, models } satisfies Client.Service
   })
