@@ -35,6 +35,7 @@ import { defaultMaxBodySize, timeoutError } from "./mimoTransport.js"
 /** @internal */
 export { defaultMaxBodySize }
 import * as Redacting from "./redaction.js"
+import { requestBody } from "./requestBody.js"
 import * as SpeechInternal from "./speech.js"
 import { excerpt, makeChunkReader } from "./sse.js"
 
@@ -647,7 +648,7 @@ export const make = (
         const { ctx, timeout } = resolveCall("chat", model, call)
         // A flatMap chain rather than `Effect.gen`: this is the hot path (apps/bench).
         const send = Effect.flatMap(validated, (valid) => {
-          const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: false }))
+          const body = requestBody(valid, false)
           return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
         })
         const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = settingsError !== undefined
@@ -909,7 +910,7 @@ export const make = (
       const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
         if (settingsError !== undefined) return Effect.fail(settingsError)
         return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
-          const body = JSON.stringify(ChatCompletion.toBody({ ...valid, stream: true }))
+          const body = requestBody(valid, true)
           return run(ctx, call, Effect.suspend(() => open(body, state)))
         })
       }).pipe(Effect.catchAll(failFinalOf))
