@@ -522,24 +522,37 @@ export const make = (
       return Effect.zipRight(onFinalFailure(ctx)(final), Effect.fail(final))
     }
 
-    /** Runs one operation: attempts under the retry policy and the deadline, with spans and logs. */
+    /**
+     * Runs one operation: attempts under the retry policy and the deadline, with spans and logs. `traced`: a
+     * tracer other than Effect's own is in context (read once per call by the caller). `final`: the call's
+     * failure is made final here (`failFinal`), on the failure path only, rather than by a `catchAll` the
+     * caller wraps around every call.
+     */
     const run = <A>(
       ctx: CallContext,
       call: Client.CallOptions | undefined,
-      attempt: Effect.Effect<A, MimoError.MimoError>
+      attempt: Effect.Effect<A, MimoError.MimoError>,
+      traced: boolean,
+      final: boolean
     ): Effect.Effect<A, MimoError.MimoError> => {
-      const scrubbed = Effect.mapError(attempt, (e) => Redacting.error(scrubber, e))
+      // An attempt's error is scrubbed before anything sees it. With no hook and no span around the attempt, the
+      // first thing that sees it is the retry loop: it is scrubbed there, on the failure path, and a successful
+      // attempt pays no `mapError` step (apps/bench's `steps` case).
+      const plain = !traced && ctx.around.length === 0
+      const scrub = (error: MimoError.MimoError) => Redacting.error(scrubber, error)
+      const scrubbed = plain ? attempt : Effect.mapError(attempt, scrub)
       const once = Effect.suspend(() => {
         ctx.attempts++
-        return Effect.tracerWith((tracer) =>
-          tracer === nativeTracer
-            ? aroundAttempt(ctx, scrubbed)
-            : Effect.tapError(
-              aroundAttempt(ctx, scrubbed),
-              (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
-            ).pipe(Effect.withSpan("MimoClient.attempt", spanOptions({ "mimo.attempt": ctx.attempts })))
-        )
+        return !traced
+          ? aroundAttempt(ctx, scrubbed)
+          : Effect.tapError(
+            aroundAttempt(ctx, scrubbed),
+            (error) => Effect.annotateCurrentSpan(annotationsOf(ctx, error))
+          ).pipe(Effect.withSpan("MimoClient.attempt", spanOptions({ "mimo.attempt": ctx.attempts })))
       })
+      /** What follows a failed attempt, given its error as the attempt's wrappers left it. */
+      const onAttemptFailure = (next: (error: MimoError.MimoError) => Effect.Effect<A, MimoError.MimoError>) =>
+        plain ? (error: MimoError.MimoError) => next(scrub(error)) : next
       // What `Effect.retry(once, policy)` does, but the schedule's driver is only
       // built after a first failure: most calls succeed at once, and the hot path
       // then pays nothing for retries (apps/bench).
@@ -564,9 +577,12 @@ export const make = (
           let retriedAfter: MimoError.MimoError | undefined
           const again: Effect.Effect<A, MimoError.MimoError> = Effect.suspend(() =>
             quota === undefined
-              ? Effect.catchAll(once, loop)
+              ? Effect.catchAll(once, onAttemptFailure(loop))
               // retry-quota (issue 13): a success after a retry gives that retry's cost back.
-              : Effect.matchEffect(once, { onFailure: loop, onSuccess: (a) => succeeded(a, retriedAfter) })
+              : Effect.matchEffect(once, {
+                onFailure: onAttemptFailure(loop),
+                onSuccess: (a) => succeeded(a, retriedAfter)
+              })
           )
           const byPolicy = (error: MimoError.MimoError): Effect.Effect<A, MimoError.MimoError> =>
             Effect.matchEffect(driver.next(error), {
@@ -600,9 +616,12 @@ export const make = (
         quota?.unsafeRecordSuccess(retriedAfter)
         return Effect.succeed(a)
       }
+      const afterFailure = onAttemptFailure(
+        final ? (first) => Effect.catchAll(retrying(first), failFinal(ctx)) : retrying
+      )
       const attempted = quota === undefined
-        ? Effect.catchAll(once, retrying)
-        : Effect.matchEffect(once, { onFailure: retrying, onSuccess: (a) => succeeded(a) })
+        ? Effect.catchAll(once, afterFailure)
+        : Effect.matchEffect(once, { onFailure: afterFailure, onSuccess: (a) => succeeded(a) })
       return deadline === undefined
         ? attempted
         : Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -643,19 +662,37 @@ export const make = (
       call: Client.CallOptions | undefined
     ): Effect.Effect<ChatCompletion.Response, MimoError.MimoError> =>
       // The call's context (request id, attempts, deadline) is made when the effect runs, not when it is built:
-      // an effect run again (`Effect.repeat`, a caller's own retry, a shared constant) is a new call.
-      Effect.suspend(() => {
+      // an effect run again (`Effect.repeat`, a caller's own retry, a shared constant) is a new call. One step
+      // reads the fiber's tracer and makes the context (apps/bench's `steps` case).
+      Effect.withFiberRuntime((fiber) => {
+        const traced = fiber.currentTracer !== nativeTracer
         const { ctx, timeout } = resolveCall("chat", model, call)
-        // A flatMap chain rather than `Effect.gen`: this is the hot path (apps/bench).
-        const send = Effect.flatMap(validated, (valid) => {
-          const body = requestBody(valid, false)
-          return run(ctx, call, jsonAttempt("POST", chatUrl, chatHeaders, body, decodeResponse, ctx, call, timeout))
-        })
-        const checked: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = settingsError !== undefined
-          ? Effect.fail(settingsError)
-          : send
-        return Effect.catchAll(checked, failFinal(ctx))
-      }).pipe(withSpan("MimoClient.chat", { "mimo.model": model }))
+        // A match rather than `Effect.gen` or a `catchAll` around the call: this is the hot path (apps/bench). A
+        // failure of validation is final here; one of the attempts is made final by `run`.
+        const sent: Effect.Effect<ChatCompletion.Response, MimoError.MimoError> = settingsError !== undefined
+          ? failFinal(ctx)(settingsError)
+          : Effect.matchEffect(validated, {
+            onFailure: failFinal(ctx),
+            onSuccess: (valid) =>
+              run(
+                ctx,
+                call,
+                jsonAttempt(
+                  "POST",
+                  chatUrl,
+                  chatHeaders,
+                  requestBody(valid, false),
+                  decodeResponse,
+                  ctx,
+                  call,
+                  timeout
+                ),
+                traced,
+                true
+              )
+          })
+        return traced ? Effect.withSpan(sent, "MimoClient.chat", spanOptions({ "mimo.model": model })) : sent
+      })
 
     const chat = (
       request: ChatCompletion.Request,
@@ -907,13 +944,16 @@ export const make = (
       // call's final one: finalized (scrubbed, attempts, request id) and logged once, here.
       const failFinalOf = failFinal(ctx)
       const state: StreamRun = { scope: undefined, complete: undefined }
-      const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.suspend(() => {
-        if (settingsError !== undefined) return Effect.fail(settingsError)
-        return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
-          const body = requestBody(valid, true)
-          return run(ctx, call, Effect.suspend(() => open(body, state)))
-        })
-      }).pipe(Effect.catchAll(failFinalOf))
+      const start: Effect.Effect<Opened, MimoError.MimoError> = Effect.withFiberRuntime<Opened, MimoError.MimoError>(
+        (fiber) => {
+          if (settingsError !== undefined) return Effect.fail(settingsError)
+          const traced = fiber.currentTracer !== nativeTracer
+          return Effect.flatMap(Validation.validateChatRequest(request, profile), (valid) => {
+            const body = requestBody(valid, true)
+            return run(ctx, call, Effect.suspend(() => open(body, state)), traced, false)
+          })
+        }
+      ).pipe(Effect.catchAll(failFinalOf))
       const emit = (
         pull: Effect.Effect<Batch | undefined, MimoError.MimoError>
       ): Channel.Channel<Batch, unknown, MimoError.MimoError, unknown, void, unknown> => {
@@ -1013,14 +1053,21 @@ export const make = (
       }).pipe(withSpan("MimoClient.speech", undefined))
 
     const models = (call?: Client.CallOptions): Effect.Effect<Model.ModelList, MimoError.MimoError> =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime((fiber) => {
         // This run's own call context, as in `sendChat`.
+        const traced = fiber.currentTracer !== nativeTracer
         const { ctx, timeout } = resolveCall("models", undefined, call)
         const attempted: Effect.Effect<Model.ModelList, MimoError.MimoError> = settingsError !== undefined
-          ? Effect.fail(settingsError)
-          : run(ctx, call, jsonAttempt("GET", modelsUrl, baseHeaders, undefined, decodeModels, ctx, call, timeout))
-        return Effect.catchAll(attempted, failFinal(ctx))
-      }).pipe(withSpan("MimoClient.models", undefined))
+          ? failFinal(ctx)(settingsError)
+          : run(
+            ctx,
+            call,
+            jsonAttempt("GET", modelsUrl, baseHeaders, undefined, decodeModels, ctx, call, timeout),
+            traced,
+            true
+          )
+        return traced ? Effect.withSpan(attempted, "MimoClient.models", spanOptions(undefined)) : attempted
+      })
 
     return { baseUrl, profile, chat, stream, speech, models } satisfies Client.Service
   })
