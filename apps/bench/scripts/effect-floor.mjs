@@ -20,11 +20,13 @@
  *
  * Written by hand (a scratch harness kept for the record): the bench's own cases run clients of this workspace.
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 const benchDir = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+/** A module of the built bench (`pnpm build` first): its mock server, its SSE reader. */
+const fromBench = (file) => import(pathToFileURL(Path.join(benchDir, "dist", file)).href)
 
 const variants = [
   { name: "calls at concurrency 64", kind: "calls", chunks: 2, units: 20000, warmup: 4000, concurrency: 64 },
@@ -35,6 +37,7 @@ const variants = [
 const child = async ([, effectEntry, mode, baseUrl, units, warmup, concurrency]) => {
   const { Effect, Stream } = await import(effectEntry === "-" ? "effect" : pathToFileURL(effectEntry).href)
   const Undici = await import("undici")
+  const SseReader = await fromBench("internal/sseReader.js")
   const url = `${baseUrl}/chat/completions`
   const headers = { authorization: "Bearer sk-bench-0000", "content-type": "application/json" }
   const body = (stream) =>
@@ -48,33 +51,23 @@ const child = async ([, effectEntry, mode, baseUrl, units, warmup, concurrency])
     if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`)
     return r.body
   }
-  const reader = () => {
-    const decoder = new TextDecoder()
-    let buffer = ""
+  const rawStream = async () => {
+    const read = SseReader.make()
+    let n = 0
+    for await (const bytes of await open()) n += read(bytes, undefined)
+    return n
+  }
+  /** Each piece's parsed events, as one array. */
+  const events = () => {
+    const read = SseReader.make()
     return (bytes) => {
-      buffer += decoder.decode(bytes, { stream: true })
       const out = []
-      let start = 0
-      let end
-      while ((end = buffer.indexOf("\n", start)) !== -1) {
-        if (buffer.startsWith("data: ", start)) {
-          const data = buffer.slice(start + 6, end)
-          if (data !== "[DONE]") out.push(JSON.parse(data))
-        }
-        start = end + 1
-      }
-      buffer = buffer.slice(start)
+      read(bytes, out)
       return out
     }
   }
-  const rawStream = async () => {
-    const read = reader()
-    let n = 0
-    for await (const bytes of await open()) n += read(bytes).length
-    return n
-  }
   const effectStream = () =>
-    Stream.unwrap(Effect.map(Effect.promise(open), (b) => Stream.map(Stream.fromAsyncIterable(b, (e) => e), reader())))
+    Stream.unwrap(Effect.map(Effect.promise(open), (b) => Stream.map(Stream.fromAsyncIterable(b, (e) => e), events())))
   // Effect 4's runFold takes the initial value as a function.
   const zero = Effect.callback !== undefined ? () => 0 : 0
   const pool = async (n, c, f) => {
@@ -113,20 +106,6 @@ const child = async ([, effectEntry, mode, baseUrl, units, warmup, concurrency])
   process.exit(0)
 }
 
-const startMock = (chunks) =>
-  new Promise((resolve, reject) => {
-    const server = spawn(process.execPath, [Path.join(benchDir, "dist/servers/mock.js"), JSON.stringify({ chunks })], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let out = ""
-    server.stdout.on("data", (d) => {
-      out += d
-      const match = out.match(/"url":"([^"]+)"/)
-      if (match !== null) resolve({ url: match[1], stop: () => server.kill() })
-    })
-    server.on("exit", () => reject(new Error("the mock exited")))
-  })
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const main = async (effectEntry) => {
@@ -138,27 +117,29 @@ const main = async (effectEntry) => {
         `JSON.stringify(require(${JSON.stringify(Path.resolve(Path.dirname(effectEntry), "../package.json"))}).version)`
       ]).toString()
     )
+  const Runner = await fromBench("Runner.js")
   console.log(`effect ${version}; rounds 3; ratios are the medians of each round's effect ÷ raw`)
   for (const v of variants) {
-    const mock = await startMock(v.chunks)
-    const rounds = []
-    for (let r = 0; r < 3; r++) {
-      const one = (side) =>
-        JSON.parse(execFileSync(process.execPath, [
-          fileURLToPath(import.meta.url),
-          "--child",
-          effectEntry,
-          `${v.kind}:${side}`,
-          mock.url,
-          String(v.units),
-          String(v.warmup),
-          String(v.concurrency)
-        ], { cwd: benchDir }).toString())
-      const raw = one("raw")
-      const effect = one("effect")
-      rounds.push({ raw, effect })
-    }
-    mock.stop()
+    const rounds = await Runner.withServer("mock", { chunks: v.chunks }, async (mock) => {
+      const rounds = []
+      for (let r = 0; r < 3; r++) {
+        const one = (side) =>
+          JSON.parse(execFileSync(process.execPath, [
+            fileURLToPath(import.meta.url),
+            "--child",
+            effectEntry,
+            `${v.kind}:${side}`,
+            mock.url,
+            String(v.units),
+            String(v.warmup),
+            String(v.concurrency)
+          ], { cwd: benchDir }).toString())
+        const raw = one("raw")
+        const effect = one("effect")
+        rounds.push({ raw, effect })
+      }
+      return rounds
+    })
     const rate = median(rounds.map((r) => r.effect.rate / r.raw.rate))
     const cpu = median(rounds.map((r) => r.effect.cpu / r.raw.cpu))
     const unit = v.kind === "calls" ? "call" : "chunk"

@@ -31,6 +31,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import OpenAI from "openai"
 import * as Undici from "undici"
+import * as SseReader from "./internal/sseReader.js"
 import { count, errorKey, pool, sleep } from "./Load.js"
 import * as Plugins from "./Plugins.js"
 
@@ -206,34 +207,6 @@ const streamLoadOf = (streamOnce: () => Promise<number>): BenchClient["streamLoa
   return { chunks, failures, errors }
 }
 
-/**
- * A minimal SSE reader (raw undici's, shared by `effect-undici`): the `data: ` lines of each piece, `[DONE]`
- * skipped; every event is parsed, pushed to `out` when given, and counted.
- */
-const sseReader = () => {
-  const decoder = new TextDecoder()
-  let buffer = ""
-  return (bytes: Uint8Array, out: Array<unknown> | undefined): number => {
-    buffer += decoder.decode(bytes, { stream: true })
-    let chunks = 0
-    let start = 0
-    let end: number
-    while ((end = buffer.indexOf("\n", start)) !== -1) {
-      if (buffer.startsWith("data: ", start)) {
-        const data = buffer.slice(start + 6, end)
-        if (data !== "[DONE]") {
-          const json: unknown = JSON.parse(data)
-          if (out !== undefined) out.push(json)
-          chunks++
-        }
-      }
-      start = end + 1
-    }
-    buffer = buffer.slice(start)
-    return chunks
-  }
-}
-
 /** Raw undici's requests: one chat call (the body parsed), and a stream opened (its body, to be read). */
 const undiciRequests = (options: Options) => {
   const url = `${options.baseUrl}/chat/completions`
@@ -286,7 +259,7 @@ const makeUndici = (options: Options): BenchClient => {
 
   const streamOnce = async (): Promise<number> => {
     const body = await openStream()
-    const read = sseReader()
+    const read = SseReader.make()
     let chunks = 0
     for await (const bytes of body) chunks += read(bytes, undefined)
     return chunks
@@ -402,7 +375,7 @@ const effectLoads = (
 const makeEffectUndici = (options: Options): BenchClient => {
   const { once, openStream } = undiciRequests(options)
   const events = (body: Undici.Dispatcher.ResponseData["body"]): Stream.Stream<unknown, unknown> => {
-    const read = sseReader()
+    const read = SseReader.make()
     // Each piece of the body is one element of `fromAsyncIterable`; its events become one `Chunk`.
     return Stream.mapConcatChunk(Stream.fromAsyncIterable(body, (e) => e), (bytes: Uint8Array) => {
       const out: Array<unknown> = []

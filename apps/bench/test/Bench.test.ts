@@ -16,6 +16,14 @@ import * as Results from "../src/Results.js"
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
+/** Runs `dist/main.js` with `args` and `--out out` (as `pnpm bench -- …` would) and decodes its results.json. */
+const quickRun = (args: ReadonlyArray<string>, out: string, timeout: number): Results.Results => {
+  execFileSync(process.execPath, ["dist/main.js", ...args, "--out", out], { cwd: appDir, stdio: "pipe", timeout })
+  return Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
+    fs.readFileSync(path.join(out, "results.json"), "utf8")
+  )
+}
+
 beforeAll(() => {
   // Builds the runner and the packages it references (incremental: quick when up to date).
   execFileSync("pnpm", ["exec", "tsc", "-b", "tsconfig.build.json"], { cwd: appDir, stdio: "inherit" })
@@ -25,13 +33,10 @@ describe("pnpm bench -- --quick", () => {
   it("runs the overhead case for raw undici and ours and writes results.json and BENCHMARKS.md", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
     try {
-      execFileSync(
-        process.execPath,
-        ["dist/main.js", "--quick", "--only", "overhead", "--clients", "undici,ours", "--no-profile", "--out", out],
-        { cwd: appDir, stdio: "pipe", timeout: 120_000 }
-      )
-      const results = Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
-        fs.readFileSync(path.join(out, "results.json"), "utf8")
+      const results = quickRun(
+        ["--quick", "--only", "overhead", "--clients", "undici,ours", "--no-profile"],
+        out,
+        120_000
       )
       expect(results.quick).toBe(true)
       expect(results.command).toBe(
@@ -81,23 +86,10 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
     () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
       try {
-        execFileSync(
-          process.execPath,
-          [
-            "dist/main.js",
-            "--quick",
-            "--only",
-            "wire,startup",
-            "--clients",
-            "undici,ours",
-            "--no-profile",
-            "--out",
-            out
-          ],
-          { cwd: appDir, stdio: "pipe", timeout: 240_000 }
-        )
-        const results = Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
-          fs.readFileSync(path.join(out, "results.json"), "utf8")
+        const results = quickRun(
+          ["--quick", "--only", "wire,startup", "--clients", "undici,ours", "--no-profile"],
+          out,
+          240_000
         )
         expect(results.cases.map((c) => c.name)).toEqual(["wire", "startup"])
 
@@ -150,14 +142,7 @@ describe("pnpm bench -- --quick --only steps", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
     try {
       const run = () => {
-        execFileSync(process.execPath, ["dist/main.js", "--quick", "--only", "steps", "--out", out], {
-          cwd: appDir,
-          stdio: "pipe",
-          timeout: 120_000
-        })
-        const results = Schema.decodeUnknownSync(Schema.parseJson(Results.Results))(
-          fs.readFileSync(path.join(out, "results.json"), "utf8")
-        )
+        const results = quickRun(["--quick", "--only", "steps"], out, 120_000)
         expect(results.cases.map((c) => c.name)).toEqual(["steps"])
         return results.cases[0].rows
       }

@@ -171,14 +171,19 @@ const spanOptions = (attributes: Record<string, unknown> | undefined): Tracer.Sp
   ...(attributes !== undefined ? { attributes } : {})
 })
 
-/** `Effect.withSpan` with {@link spanOptions}, skipped under the native tracer. */
+/** `Effect.withSpan` with {@link spanOptions} when `traced` (a tracer other than the native one is in context). */
+const spanIf = <A, E, R>(
+  traced: boolean,
+  effect: Effect.Effect<A, E, R>,
+  name: string,
+  attributes: Record<string, unknown> | undefined
+): Effect.Effect<A, E, R> => traced ? Effect.withSpan(effect, name, spanOptions(attributes)) : effect
+
+/** {@link spanIf}, the tracer read from context by a step of its own. */
 const withSpan = (name: string, attributes: Record<string, unknown> | undefined) =>
 <A, E, R>(
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.tracerWith((tracer) =>
-    tracer === nativeTracer ? effect : Effect.withSpan(effect, name, spanOptions(attributes))
-  )
+): Effect.Effect<A, E, R> => Effect.tracerWith((tracer) => spanIf(tracer !== nativeTracer, effect, name, attributes))
 
 const lowerCased = (headers: Readonly<Record<string, string>>): Record<string, string> => {
   const out: Record<string, string> = {}
@@ -691,7 +696,7 @@ export const make = (
                 true
               )
           })
-        return traced ? Effect.withSpan(sent, "MimoClient.chat", spanOptions({ "mimo.model": model })) : sent
+        return spanIf(traced, sent, "MimoClient.chat", { "mimo.model": model })
       })
 
     const chat = (
@@ -1066,7 +1071,7 @@ export const make = (
             traced,
             true
           )
-        return traced ? Effect.withSpan(attempted, "MimoClient.models", spanOptions(undefined)) : attempted
+        return spanIf(traced, attempted, "MimoClient.models", undefined)
       })
 
     return { baseUrl, profile, chat, stream, speech, models } satisfies Client.Service
