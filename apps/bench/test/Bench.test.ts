@@ -82,12 +82,12 @@ describe("pnpm bench -- --quick", () => {
 
 describe("pnpm bench -- --quick --only wire,startup", () => {
   it(
-    "pairs ours with raw undici round by round, times mimo --help against node -e 0, and judges issue 14's targets",
+    "pairs ours (and raw undici inside Effect) with raw undici round by round, times mimo --help against node -e 0, and judges issue 14's targets",
     () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "mimo-bench-test-"))
       try {
         const results = quickRun(
-          ["--quick", "--only", "wire,startup", "--clients", "undici,ours", "--no-profile"],
+          ["--quick", "--only", "wire,startup", "--clients", "undici,effect-undici,ours", "--no-profile"],
           out,
           240_000
         )
@@ -96,10 +96,13 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
         const wire = results.cases[0].rows
         expect(wire.map((r) => [r.client, r.variant, r.status])).toEqual([
           ["undici", "calls at concurrency 64", "ok"],
+          ["effect-undici", "calls at concurrency 64", "ok"],
           ["ours", "calls at concurrency 64", "ok"],
           ["undici", "1 stream × 2000 chunks", "ok"],
+          ["effect-undici", "1 stream × 2000 chunks", "ok"],
           ["ours", "1 stream × 2000 chunks", "ok"],
           ["undici", "5 streams × 200 chunks", "ok"],
+          ["effect-undici", "5 streams × 200 chunks", "ok"],
           ["ours", "5 streams × 200 chunks", "ok"]
         ])
         for (const row of wire) {
@@ -109,6 +112,12 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
           expect(row.ratioRounds?.length).toBe(1)
           if (row.client === "undici") expect([row.ratioToUndici, row.cpuRatioToUndici]).toEqual([1, 1])
           else expect((row.ratioToUndici ?? 0) > 0 && (row.cpuRatioToUndici ?? 0) > 0).toBe(true)
+        }
+        // Every client of a stream variant counts the same chunks (raw undici inside Effect counts events as ours).
+        for (const variant of ["1 stream × 2000 chunks", "5 streams × 200 chunks"]) {
+          const chunks = wire.filter((r) => r.variant === variant).map((r) => r.chunks)
+          expect(chunks).toEqual([chunks[0], chunks[0], chunks[0]])
+          expect(chunks[0]).toBe(variant.startsWith("1 ") ? 2000 : 1000)
         }
 
         const startup = results.cases[1].rows
