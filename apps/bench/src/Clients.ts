@@ -8,13 +8,19 @@
  * - `openai` / `openai-r4`: openai-node with its default fetch, `maxRetries` 2
  *   (the default) or 4.
  * - `effect-undici`: raw undici's own requests and SSE loop run the way an Effect
- *   program runs them — `Effect.tryPromise` in `Effect.forEach` with `concurrency`,
- *   and a `Stream` per streamed call (one element per event, each piece's events
- *   as one `Chunk`) counted by `Stream.runCount` — with no client logic at all
- *   (no validation, no typed errors, no retries, no timeouts): the floor of any
- *   Effect client driven as ours is, on this Effect version.
- * - `ours`: `MimoClient` over `NodeMimoClient.layer` (undici), default settings,
- *   driven by `Effect.forEach` with `concurrency`.
+ *   program runs them — `Effect.tryPromise` per call, and a `Stream` per streamed
+ *   call (one element per event, each piece's events as one `Chunk`) counted by
+ *   `Stream.runCount` — with no client logic at all (no validation, no typed
+ *   errors, no retries, no timeouts): the floor of any Effect client driven as
+ *   ours is, on this Effect version.
+ * - `ours`: `MimoClient` over `NodeMimoClient.layer` (undici), default settings.
+ *
+ * Every client runs its calls in the same load shape (`LoadShape`): by default
+ * `concurrency` workers, each making its calls one after the other — `pool` of
+ * async functions for the promise clients, as many fibers for the Effect ones.
+ * The Effect clients can also run one fiber per call (`Effect.forEach` with
+ * `concurrency`), the wire case's extra calls variant: what forking a fiber per
+ * call costs on this Effect version.
  * - `ours+limiter` / `ours+redis`: the same, decorated by the client-side
  *   limiter (in memory, or shared through Redis), when those modules are there.
  *
@@ -105,12 +111,25 @@ export interface StreamOutcome {
  */
 export interface BenchClient {
   readonly id: Id
-  /** `total` non-streaming chat calls, at most `concurrency` in flight. */
-  readonly chatLoad: (total: number, concurrency: number) => Promise<ChatOutcome>
+  /**
+   * `total` non-streaming chat calls, at most `concurrency` in flight, in the given shape (default `"workers"`;
+   * a promise client has only that one).
+   */
+  readonly chatLoad: (total: number, concurrency: number, shape?: LoadShape) => Promise<ChatOutcome>
   /** `streams` streaming calls, at most `concurrency` in flight, counting chunks. */
   readonly streamLoad: (streams: number, concurrency: number) => Promise<StreamOutcome>
   readonly close: () => Promise<void>
 }
+
+/**
+ * How a client's calls are run at a concurrency: `"workers"`, as many workers as the concurrency, each making
+ * its calls one after the other (the shape of every client by default); `"fiber-per-call"`, for an Effect
+ * client, one fiber per call forked by `Effect.forEach` with `concurrency`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LoadShape = "workers" | "fiber-per-call"
 
 /**
  * Settings of a client.
@@ -312,8 +331,38 @@ const makeOpenAI = (options: Options, id: "openai" | "openai-r4"): BenchClient =
 // -----------------------------------------------------------------------------
 
 /**
- * The load loops of an Effect client (ours, `effect-undici`): `Effect.forEach` with `concurrency`, as a user
- * would write them, the same for both. `run` runs an effect to a promise (in the client's runtime).
+ * Runs `one` `total` times, at most `concurrency` at once, in the given shape: `concurrency` fibers each running
+ * it until `total` runs have started (the shape of `pool`, and of a worker pool in an Effect program), or
+ * one fiber per run forked by `Effect.forEach`.
+ */
+const effectPool = (
+  total: number,
+  concurrency: number,
+  shape: LoadShape,
+  one: Effect.Effect<void>
+): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (shape === "fiber-per-call") {
+      return Effect.forEach(Array.from({ length: total }), () => one, { concurrency, discard: true })
+    }
+    let started = 0
+    const worker = Effect.whileLoop({
+      while: () => started < total,
+      body: () => {
+        started++
+        return one
+      },
+      step: () => {}
+    })
+    return Effect.forEach(Array.from({ length: Math.max(1, Math.min(concurrency, total)) }), () => worker, {
+      concurrency: "unbounded",
+      discard: true
+    })
+  })
+
+/**
+ * The load loops of an Effect client (ours, `effect-undici`), the same for both: `effectPool` in the shape asked
+ * (streams always in workers). `run` runs an effect to a promise (in the client's runtime).
  */
 const effectLoads = (
   run: <A>(effect: Effect.Effect<A>) => Promise<A>,
@@ -325,7 +374,7 @@ const effectLoads = (
     return failure._tag === "Some" ? errorKey(failure.value) : Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect"
   }
   return {
-    chatLoad: (total, concurrency) =>
+    chatLoad: (total, concurrency, shape = "workers") =>
       run(Effect.suspend(() => {
         const latencies = new Float64Array(total)
         const errors: Record<string, number> = {}
@@ -343,7 +392,7 @@ const effectLoads = (
             }
           })
         })
-        return Effect.forEach(Array.from({ length: total }), () => one, { concurrency, discard: true }).pipe(
+        return effectPool(total, concurrency, shape, one).pipe(
           Effect.map(() => ({ successes, failures, errors, latencies }))
         )
       })),
@@ -361,7 +410,7 @@ const effectLoads = (
             chunks += n
           }
         })
-        return Effect.forEach(Array.from({ length: streams }), () => one, { concurrency, discard: true }).pipe(
+        return effectPool(streams, concurrency, "workers", one).pipe(
           Effect.map(() => ({ chunks, failures, errors }))
         )
       }))

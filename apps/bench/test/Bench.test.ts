@@ -98,6 +98,10 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
           ["undici", "calls at concurrency 64", "ok"],
           ["effect-undici", "calls at concurrency 64", "ok"],
           ["ours", "calls at concurrency 64", "ok"],
+          // The Effect clients forking a fiber per call instead of running the calls in 64 fibers.
+          ["undici", "calls at concurrency 64, one fiber per call", "ok"],
+          ["effect-undici", "calls at concurrency 64, one fiber per call", "ok"],
+          ["ours", "calls at concurrency 64, one fiber per call", "ok"],
           ["undici", "1 stream × 2000 chunks", "ok"],
           ["effect-undici", "1 stream × 2000 chunks", "ok"],
           ["ours", "1 stream × 2000 chunks", "ok"],
@@ -112,6 +116,9 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
           expect(row.ratioRounds?.length).toBe(1)
           if (row.client === "undici") expect([row.ratioToUndici, row.cpuRatioToUndici]).toEqual([1, 1])
           else expect((row.ratioToUndici ?? 0) > 0 && (row.cpuRatioToUndici ?? 0) > 0).toBe(true)
+        }
+        for (const row of wire.filter((r) => r.variant.startsWith("calls"))) {
+          expect([row.requests, row.concurrency]).toEqual([300, 64])
         }
         // Every client of a stream variant counts the same chunks (raw undici inside Effect counts events as ours).
         for (const variant of ["1 stream × 2000 chunks", "5 streams × 200 chunks"]) {

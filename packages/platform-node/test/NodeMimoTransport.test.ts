@@ -12,6 +12,7 @@ import { Context, Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Undici from "undici"
+import * as Internal from "../src/internal/undiciTransport.js"
 
 interface Seen {
   readonly method: string
@@ -196,6 +197,61 @@ describe("NodeMimoTransport (real clock)", () => {
       expect(yield* waitUntil(() => srv.seen.length === 1)).toBe(true)
       yield* Fiber.interrupt(fiber)
       expect(yield* waitUntil(() => srv.closed() === 1)).toBe(true)
+    }))
+
+  it.scopedLive("concurrent calls, some interrupted: each interruption aborts its own request, the rest answer", () =>
+    Effect.gen(function*() {
+      const srv = yield* server
+      const transport = NodeMimoTransport.make(yield* agent())
+      // The interruption finds what to stop by the fiber it runs on: ten waiting fibers, ten answered ones.
+      const hanging = yield* Effect.forEach(
+        Array.from({ length: 10 }),
+        () => Effect.fork(transport.send(request(`${srv.origin}/v1/hang`))),
+        { concurrency: "unbounded" }
+      )
+      const answered = yield* Effect.fork(
+        Effect.forEach(
+          Array.from({ length: 10 }),
+          () => transport.send(request(`${srv.origin}/v1/chunked`)),
+          { concurrency: "unbounded" }
+        )
+      )
+      expect(yield* waitUntil(() => srv.seen.filter((s) => s.url === "/v1/hang").length === 10)).toBe(true)
+      expect(Internal.waitingCount()).toBeGreaterThanOrEqual(10)
+      for (const fiber of hanging.slice(0, 4)) yield* Fiber.interrupt(fiber)
+      expect(yield* waitUntil(() => srv.closed() === 4)).toBe(true)
+      const responses = yield* Fiber.join(answered)
+      expect(responses.map((r) => [r.status, r.body])).toEqual(
+        Array.from({ length: 10 }, () => [200, `{"parts":[1,2,3]}`])
+      )
+      // The other six still wait, their requests open.
+      expect(srv.closed()).toBe(4)
+      expect(Internal.waitingCount()).toBe(6)
+      yield* Fiber.interruptAll(hanging.slice(4))
+      expect(yield* waitUntil(() => srv.closed() === 10)).toBe(true)
+      expect(Internal.waitingCount()).toBe(0)
+    }))
+
+  it.scopedLive("no exchange is left registered: answered, failed, timed out, lost in a race, refused", () =>
+    Effect.gen(function*() {
+      const srv = yield* server
+      const transport = NodeMimoTransport.make(yield* agent())
+      const before = Internal.waitingCount()
+      expect((yield* transport.send(request(`${srv.origin}/v1/ok`))).status).toBe(200)
+      expect((yield* transport.send(request(`${srv.origin}/v1/429`))).status).toBe(429)
+      const timedOut = yield* Effect.flip(
+        transport.send(request(`${srv.origin}/v1/hang`, { timeout: Duration.millis(50) }))
+      )
+      expect(timedOut.reason).toBe("Timeout")
+      // Lost to `Effect.timeout`'s timer: interrupted by the race, and its request aborted.
+      const raced = yield* Effect.exit(Effect.timeout(transport.send(request(`${srv.origin}/v1/hang`)), "50 millis"))
+      expect(Exit.isFailure(raced)).toBe(true)
+      expect(yield* waitUntil(() => srv.closed() === 2)).toBe(true)
+      const refused = yield* Effect.flip(transport.send(request("http://127.0.0.1:1/v1/ok")))
+      expect(refused.reason).toBe("ConnectionRefused")
+      const bad = yield* Effect.flip(transport.send(request("ftp://127.0.0.1/v1/ok")))
+      expect(bad._tag).toBe("TransportError")
+      expect(Internal.waitingCount()).toBe(before)
     }))
 
   it.scopedLive("a call interrupted while queued for a socket is never sent", () =>

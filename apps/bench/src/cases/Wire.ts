@@ -61,8 +61,12 @@ export const parameters = (quick: boolean) =>
       rounds: 1
     }
     : {
-      calls: 5000,
-      warmup: 1000,
+      // 20,000 calls after 5,000 warm-up calls: the steady state. Over 5,000 calls after 1,000 (≈ 0.6 s), the
+      // CPU per call still held V8 compiling each client's code on its own threads, which `process.cpuUsage()`
+      // counts: ≈ 185 µs per call for ours and 130 for raw undici, against ≈ 110 and 82 once warm
+      // (apps/bench/analysis.md, session 8).
+      calls: 20_000,
+      warmup: 5000,
       concurrency: 64,
       single: 20_000,
       streams: 50,
@@ -86,6 +90,8 @@ interface Variant {
   readonly kind: "chat" | "stream"
   readonly chunks: number
   readonly config: (baseUrl: string) => unknown
+  /** The clients that run it, when not all (raw undici always does: it is the reference). */
+  readonly only?: ReadonlyArray<Clients.Id>
 }
 
 /** One client's figures in one round. */
@@ -105,6 +111,8 @@ const median = (xs: ReadonlyArray<number>): number => {
 
 /** The variant names, as the targets find them. */
 const callsVariant = (p: ReturnType<typeof parameters>) => `calls at concurrency ${p.concurrency}`
+const fiberPerCallVariant = (p: ReturnType<typeof parameters>) =>
+  `calls at concurrency ${p.concurrency}, one fiber per call`
 const singleVariant = (p: ReturnType<typeof parameters>) => `1 stream × ${p.single} chunks`
 const manyVariant = (p: ReturnType<typeof parameters>) => `${p.streams} streams × ${p.chunksPerStream} chunks`
 
@@ -114,6 +122,22 @@ const variants = (p: ReturnType<typeof parameters>): ReadonlyArray<Variant> => [
     kind: "chat",
     chunks: 2,
     config: (baseUrl) => ({ baseUrl, total: p.calls, concurrency: p.concurrency, warmup: p.warmup })
+  },
+  {
+    // The Effect clients' calls forked one fiber each by `Effect.forEach` with the concurrency, instead of run
+    // by as many fibers as the concurrency (the shape every client has in the variant above): what a fiber per
+    // call costs on this Effect version, beside raw undici's same round.
+    variant: fiberPerCallVariant(p),
+    kind: "chat",
+    chunks: 2,
+    config: (baseUrl) => ({
+      baseUrl,
+      total: p.calls,
+      concurrency: p.concurrency,
+      warmup: p.warmup,
+      shape: "fiber-per-call"
+    }),
+    only: ["undici", "effect-undici", "ours"]
   },
   {
     variant: singleVariant(p),
@@ -171,9 +195,10 @@ export const run = async (
   const samples = new Map<string, Map<Clients.Id, Array<Sample | string>>>()
   for (let pass = 0; pass < p.rounds; pass++) {
     for (const v of variants(p)) {
+      const runs = selected.filter((c) => v.only === undefined || v.only.includes(c))
       await Runner.withServer("mock", { chunks: v.chunks }, async (server) => {
-        for (let i = 0; i < selected.length; i++) {
-          const client = selected[(i + pass) % selected.length]
+        for (let i = 0; i < runs.length; i++) {
+          const client = runs[(i + pass) % runs.length]
           ctx.log(`wire: ${client}, ${v.variant} (round ${pass + 1} of ${p.rounds})`)
           const outcome = await Runner.runCase(v.kind, client, v.config(server.url), { timeoutMs })
           const byClient = samples.get(v.variant) ?? new Map<Clients.Id, Array<Sample | string>>()
@@ -190,7 +215,7 @@ export const run = async (
   for (const v of variants(p)) {
     const byClient = samples.get(v.variant)
     const reference = byClient?.get("undici") ?? []
-    for (const client of selected) {
+    for (const client of selected.filter((c) => v.only === undefined || v.only.includes(c))) {
       const row: MutableRow = { client, label: Clients.labels[client], variant: v.variant, status: "ok" }
       const list = byClient?.get(client) ?? []
       const ok = list.filter((s): s is Sample => typeof s !== "string")
@@ -235,7 +260,7 @@ export const run = async (
 
   const profiles: Array<ProfileResult> = []
   if (ctx.profile) {
-    for (const v of variants(p).filter((v) => v.variant !== singleVariant(p))) {
+    for (const v of variants(p).filter((v) => v.variant !== singleVariant(p) && v.variant !== fiberPerCallVariant(p))) {
       for (const client of selected.filter((c) => c === "ours" || c === "undici")) {
         const profile = await profileOne(ctx, v, client, timeoutMs)
         if (profile !== undefined) profiles.push(profile)
@@ -272,9 +297,13 @@ export const run = async (
         "Client CPU is process.cpuUsage() of the client's own process (user + system) over the measured phase, ÷ " +
         "calls or ÷ chunks. raw undici: undici.request, JSON.parse of the body, and for streams a minimal `data:` " +
         "line parser with JSON.parse per chunk; openai-node: `create` and `for await`; ours: `mimo.chat` and " +
-        "`Stream.runCount(mimo.stream(...))` (typed, validated answers and chunks) in `Effect.forEach`.",
+        "`Stream.runCount(mimo.stream(...))` (typed, validated answers and chunks).",
+        "The load shape is the same for every client: as many workers as the concurrency, each making its calls " +
+        "(streams) one after the other — async functions for raw undici and openai-node, fibers for the Effect " +
+        "clients. The variant \"one fiber per call\" runs the Effect clients' calls one fiber each instead " +
+        "(`Effect.forEach` with the concurrency), beside raw undici's same round: what a fiber per call costs.",
         "raw undici inside Effect: raw undici's own request and `data:` loop, driven as ours is — " +
-        "`Effect.tryPromise` in `Effect.forEach` with the same concurrency, and for streams one `Stream` per call " +
+        "`Effect.tryPromise` per call, and for streams one `Stream` per call " +
         "(`Stream.fromAsyncIterable` of the body, each piece's events one `Chunk`) counted by `Stream.runCount` — " +
         "with no client logic at all (no validation, typed errors, retries or timeouts): what running raw undici's " +
         "requests as an Effect program costs on this Effect version, the floor of a client that uses undici.request " +

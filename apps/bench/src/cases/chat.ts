@@ -7,6 +7,7 @@
  * An optional warm-up at the same concurrency runs first, unmeasured.
  *
  * Usage: `node dist/cases/chat.js <client> '{"baseUrl":"…/v1","total":5000,"concurrency":64,"warmup":1000}'`
+ * (`"shape": "fiber-per-call"` runs an Effect client's calls one fiber each instead of in workers).
  *
  * @since 0.1.0
  */
@@ -23,7 +24,9 @@ const Config = Schema.Struct({
   limit: Schema.optional(Schema.Struct({ requestsPerSecond: Schema.Number, burst: Schema.Number })),
   redisUrl: Schema.optional(Schema.String),
   limitKey: Schema.optional(Schema.String),
-  barrier: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  barrier: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** The load shape of an Effect client (Clients.LoadShape); a promise client has only `"workers"`. */
+  shape: Schema.optionalWith(Schema.Literal("workers", "fiber-per-call"), { default: () => "workers" as const })
 })
 
 child.main(
@@ -31,12 +34,12 @@ child.main(
   (c) => ({ baseUrl: c.baseUrl, retries: c.retries, limit: c.limit, redisUrl: c.redisUrl, limitKey: c.limitKey }),
   (c) => c.barrier,
   async (client, c) => {
-    if (c.warmup > 0) await client.chatLoad(c.warmup, c.concurrency)
+    if (c.warmup > 0) await client.chatLoad(c.warmup, c.concurrency, c.shape)
     const cpu0 = process.cpuUsage()
     const monoStartUs = Number(process.hrtime.bigint() / 1000n)
     const startedAt = Date.now()
     const t0 = performance.now()
-    const outcome = await client.chatLoad(c.total, c.concurrency)
+    const outcome = await client.chatLoad(c.total, c.concurrency, c.shape)
     const wallMs = performance.now() - t0
     const endedAt = Date.now()
     const monoEndUs = Number(process.hrtime.bigint() / 1000n)

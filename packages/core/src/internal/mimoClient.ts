@@ -646,9 +646,12 @@ export const make = (
       call: Client.CallOptions | undefined,
       timeout: Duration.Duration
     ): Effect.Effect<A, MimoError.MimoError> => {
+      // The request is built inside a `suspend`: the fiber's frame of the `flatMap` holds its first effect for
+      // as long as the exchange lasts, and should not hold the request with it (garbage kept that long is
+      // promoted to the old generation: apps/bench/analysis.md, session 8).
       const send = (limit: Duration.Duration) =>
         Effect.flatMap(
-          transport.send(buildRequest(method, url, headers, body, ctx, call?.headers, limit)),
+          Effect.suspend(() => transport.send(buildRequest(method, url, headers, body, ctx, call?.headers, limit))),
           (response) => isOk(response.status) ? readJson(response, decode) : failWith(response)
         )
       return Effect.suspend(() => {

@@ -1,6 +1,7 @@
 import type * as MimoError from "@effect-mimo/core/MimoError"
 import * as MimoTransport from "@effect-mimo/core/MimoTransport"
 import * as Headers from "@effect/platform/Headers"
+import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -25,6 +26,65 @@ interface Target {
 
 type Resume = (effect: Effect.Effect<MimoTransport.Response, MimoError.TransportError>) => void
 
+/** What an interruption of the fiber waiting on it must stop. */
+interface Stoppable {
+  interrupt(): void
+}
+
+/**
+ * The exchange each fiber is waiting on, if any (a fiber waits on one at a time), keyed by the fiber's id.
+ *
+ * Written by hand rather than with the canceler `Effect.async` takes, on purpose. On Effect 3 an
+ * `Effect.async` with a canceler wraps itself in `onInterrupt`, whose continuation closes over the call's own
+ * state. Under concurrency, V8 then pretenures what those calls allocate, so each call's garbage is
+ * promoted to the old generation with it. Measured at 64 concurrent calls: 2.2 MB promoted per scavenge
+ * against 0.2 without the canceler, and ≈ 20 µs more CPU per call (apps/bench/analysis.md, session 8). Here the
+ * continuation that stops an interrupted exchange is one function for all calls (`stopWaiting`): it finds
+ * the exchange by the id of the fiber it runs on. By the id, not the fiber: a `Map` keyed by the fiber object
+ * itself (its identity hash) brought the same promotion back (measured).
+ */
+const waiting = new Map<number, Stoppable>()
+
+/** @internal how many fibers are waiting on an exchange (the tests check that none is left behind) */
+export const waitingCount = (): number => waiting.size
+
+/** A waiting fiber's exchange is stopped; its cause goes on. */
+const stopWaiting = <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> =>
+  Effect.withFiberRuntime((fiber) => {
+    waiting.get(fiber.id().id)?.interrupt()
+    return Effect.failCause(cause)
+  })
+
+/**
+ * `Effect.async` for an exchange that `start` registers in `waiting` under the fiber (and that removes itself
+ * when it settles): interrupted while it waits, the fiber stops it before its interruption goes on (the
+ * catch runs in an uninterruptible region; interruptible are the wait and nothing else).
+ */
+const stoppable = <A, E>(
+  start: (resume: (effect: Effect.Effect<A, E>) => void, fiber: number) => void
+): Effect.Effect<A, E> =>
+  Effect.suspend(() => {
+    // Let go of once it has run: the fiber's frames hold what follows while it waits, and with `start` what
+    // it captured (the request), which would then live as long as the wait (apps/bench/analysis.md, session 8).
+    let pending: typeof start | undefined = start
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.catchAllCause(
+        restore(Effect.withFiberRuntime<A, E>((fiber) =>
+          Effect.async<A, E>((resume) => {
+            const run = pending!
+            pending = undefined
+            run(resume, fiber.id().id)
+          })
+        )),
+        stopWaiting
+      )
+    )
+  })
+
+const resumed: Resume = () => {}
+
+const noHeaders: Record<string, string | Array<string> | undefined> = {}
+
 /**
  * One exchange as an undici dispatch handler (the controller API of undici 7).
  *
@@ -33,6 +93,13 @@ type Resume = (effect: Effect.Effect<MimoTransport.Response, MimoError.Transport
  * `FinalizationRegistry` entry and a response wrapper per request. A handler
  * that gathers the body's buffers is the cheapest exchange undici offers
  * (apps/bench measures it), and its controller aborts without an `AbortSignal`.
+ *
+ * Settled, it lets go of everything it held (the fiber's callback, the body's
+ * buffers, the headers, the timer): undici keeps a finished request, and with it
+ * its handler, in its connection's queue until 256 have finished on that
+ * connection, and whatever the handler still held lived that long — long enough
+ * to be copied out of the young generation, which made every scavenge dearer
+ * (apps/bench/analysis.md, session 8).
  */
 class Exchange implements Undici.Dispatcher.DispatchHandler {
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
@@ -42,13 +109,18 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
   private ended = false
   private status = 0
   private headers: Record<string, string | Array<string> | undefined> = {}
-  private readonly chunks: Array<Buffer> = []
+  private chunks: Array<Buffer> = []
   private size = 0
   private limit = Infinity
   private truncated = false
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
 
-  constructor(private readonly resume: Resume, private readonly maxBodySize: number) {}
+  constructor(
+    private resume: Resume,
+    private readonly maxBodySize: number,
+    /** The id of the fiber waiting on it: its key in `waiting`. */
+    private fiber: number | undefined
+  ) {}
 
   /** Arms the native timer of the time limit. */
   arm(timeout: Duration.Duration, ms: number): void {
@@ -61,18 +133,36 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
   /** Settles once: clears the timer, stops the exchange if it still runs, resumes the fiber. */
   private settle(effect: Effect.Effect<MimoTransport.Response, MimoError.TransportError>): void {
     if (this.done) return
-    this.done = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.resume(effect)
+    const resume = this.resume
+    this.finish()
+    resume(effect)
     this.stop()
+    this.controller = undefined
   }
 
   /** Interrupted: stop without resuming. */
   interrupt(): void {
     if (this.done) return
-    this.done = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.finish()
     this.stop()
+    this.controller = undefined
+  }
+
+  /** Done: the timer cleared, and nothing kept that undici's queue would keep alive with this handler. */
+  private finish(): void {
+    this.done = true
+    const fiber = this.fiber
+    if (fiber !== undefined) {
+      if (waiting.get(fiber) === this) waiting.delete(fiber)
+      this.fiber = undefined
+    }
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.resume = resumed
+    this.chunks = []
+    this.headers = noHeaders
   }
 
   /** Aborts the request if it is not finished; one still queued for a socket is aborted when it gets one. */
@@ -82,9 +172,9 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
-    this.controller = controller
     // Settled while it waited for a socket: it must not be sent.
-    if (this.done) controller.abort(aborted)
+    if (this.done) return controller.abort(aborted)
+    this.controller = controller
   }
 
   onResponseStart(
@@ -126,6 +216,7 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
     this.settle(Effect.fail(MimoTransport.fromCause(error, this.status === 0 ? "request" : "response")))
   }
 
+  /** The answer so far (read before `settle` lets go of the buffers and headers). */
   private response(): MimoTransport.Response {
     const chunks = this.chunks
     const body = chunks.length === 0
@@ -429,11 +520,12 @@ export const make = (dispatcher: Undici.Dispatcher): MimoTransport.Service => {
     request: MimoTransport.Request,
     armMs: number | undefined
   ): Effect.Effect<MimoTransport.Response, MimoError.TransportError> =>
-    Effect.async<MimoTransport.Response, MimoError.TransportError>((resume) => {
-      const handler = new Exchange(resume, request.maxBodySize ?? MimoTransport.defaultMaxBodySize)
+    stoppable<MimoTransport.Response, MimoError.TransportError>((resume, fiber) => {
+      const handler = new Exchange(resume, request.maxBodySize ?? MimoTransport.defaultMaxBodySize, fiber)
       if (armMs !== undefined) handler.arm(request.timeout, armMs)
+      // Registered before it is dispatched: a dispatch that fails at once settles it, which removes it.
+      waiting.set(fiber, handler)
       dispatch(target, request, handler)
-      return Effect.sync(() => handler.interrupt())
     })
 
   const open = (
