@@ -93,6 +93,8 @@ export const StreamRun = Schema.Struct({
   kind: Schema.Literal("stream"),
   client: Schema.String,
   streams: Schema.Number,
+  /** How many streams ran at once (absent in results written before it was recorded: as many as `streams`). */
+  concurrency: Schema.optional(Schema.Number),
   chunksPerStream: Schema.Number,
   chunks: Schema.Number,
   failures: Schema.Number,

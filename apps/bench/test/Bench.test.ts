@@ -117,14 +117,17 @@ describe("pnpm bench -- --quick --only wire,startup", () => {
           if (row.client === "undici") expect([row.ratioToUndici, row.cpuRatioToUndici]).toEqual([1, 1])
           else expect((row.ratioToUndici ?? 0) > 0 && (row.cpuRatioToUndici ?? 0) > 0).toBe(true)
         }
-        for (const row of wire.filter((r) => r.variant.startsWith("calls"))) {
-          expect([row.requests, row.concurrency]).toEqual([300, 64])
+        for (const row of wire) {
+          expect([row.requests, row.concurrency]).toEqual(
+            row.variant.startsWith("calls") ? [300, 64] : row.variant.startsWith("1 ") ? [2, 1] : [10, 5]
+          )
         }
         // Every client of a stream variant counts the same chunks (raw undici inside Effect counts events as ours).
         for (const variant of ["1 stream × 2000 chunks", "5 streams × 200 chunks"]) {
           const chunks = wire.filter((r) => r.variant === variant).map((r) => r.chunks)
           expect(chunks).toEqual([chunks[0], chunks[0], chunks[0]])
-          expect(chunks[0]).toBe(variant.startsWith("1 ") ? 2000 : 1000)
+          // Quick sizes: 2 streams of 2000 chunks one at a time; 10 streams of 200, 5 at a time.
+          expect(chunks[0]).toBe(variant.startsWith("1 ") ? 4000 : 2000)
         }
 
         const startup = results.cases[1].rows

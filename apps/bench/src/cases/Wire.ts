@@ -55,9 +55,12 @@ export const parameters = (quick: boolean) =>
       warmup: 100,
       concurrency: 64,
       single: 2000,
+      singleStreams: 2,
+      singleWarmup: 2,
       streams: 5,
       chunksPerStream: 200,
-      streamWarmup: 5,
+      manyStreams: 10,
+      manyWarmup: 5,
       rounds: 1
     }
     : {
@@ -68,10 +71,16 @@ export const parameters = (quick: boolean) =>
       calls: 20_000,
       warmup: 5000,
       concurrency: 64,
+      // The streams likewise: 400,000 chunks of warm-up for each variant (with 10,000 — 5 streams of the 50 —
+      // raw undici still spent 4.2 µs per chunk, against ≈ 2 once warm), and more than one stream (wave)
+      // measured: one stream of 20,000 chunks lasts ≈ 40 ms.
       single: 20_000,
+      singleStreams: 10,
+      singleWarmup: 20,
       streams: 50,
       chunksPerStream: 2000,
-      streamWarmup: 5,
+      manyStreams: 200,
+      manyWarmup: 200,
       rounds: 7
     }
 
@@ -143,21 +152,28 @@ const variants = (p: ReturnType<typeof parameters>): ReadonlyArray<Variant> => [
     variant: singleVariant(p),
     kind: "stream",
     chunks: p.single,
-    // The same warm-up for every client, and as many streams as the concurrent variant's: after a single
-    // warm-up stream the one measured stream (≈ 0.1 s) mostly measured how fast each client's code got
-    // optimised, not how fast it streams (apps/bench/analysis.md).
-    config: (baseUrl) => ({ baseUrl, streams: 1, concurrency: 1, chunksPerStream: p.single, warmup: p.streamWarmup })
+    // The same warm-up for every client: after a single warm-up stream the one measured stream (≈ 0.1 s) mostly
+    // measured how fast each client's code got optimised, not how fast it streams (apps/bench/analysis.md).
+    // Streams of 20,000 chunks one at a time, several of them measured.
+    config: (baseUrl) => ({
+      baseUrl,
+      streams: p.singleStreams,
+      concurrency: 1,
+      chunksPerStream: p.single,
+      warmup: p.singleWarmup
+    })
   },
   {
     variant: manyVariant(p),
     kind: "stream",
     chunks: p.chunksPerStream,
+    // 50 streams at a time, in waves of 50 (`manyStreams` measured in all).
     config: (baseUrl) => ({
       baseUrl,
-      streams: p.streams,
+      streams: p.manyStreams,
       concurrency: p.streams,
       chunksPerStream: p.chunksPerStream,
-      warmup: p.streamWarmup
+      warmup: p.manyWarmup
     })
   }
 ]
@@ -243,7 +259,7 @@ export const run = async (
           }
           : {
             requests: first.streams,
-            concurrency: first.streams,
+            concurrency: first.concurrency ?? first.streams,
             chunks: first.chunks,
             chunksPerSec: round(rate, 0),
             cpuUsPerChunk: round(cpu, 2)
@@ -281,16 +297,20 @@ export const run = async (
         "warm-up calls": p.warmup,
         concurrency: p.concurrency,
         "single stream (chunks)": p.single,
+        "single stream: streams measured (one at a time)": p.singleStreams,
+        "single stream: warm-up streams": p.singleWarmup,
         "concurrent streams": p.streams,
         "chunks each": p.chunksPerStream,
-        "warm-up streams": p.streamWarmup
+        "concurrent streams: streams measured (in waves)": p.manyStreams,
+        "concurrent streams: warm-up streams": p.manyWarmup
       },
       rows,
       notes: [
         "Each round runs every variant against a fresh mock, the clients one after the other (raw undici, " +
         "openai-node, raw undici inside Effect, ours, the order rotating by one each round), each in a fresh process " +
-        "after an unmeasured " +
-        "warm-up (the calls: as many warm-up calls as said; the streams: 5 streams of the variant's size, for every client).",
+        `after an unmeasured warm-up of the same variant, the same for every client (the calls: ${p.warmup} calls; ` +
+        `the streams: ${p.singleWarmup * p.single} and ${p.manyWarmup * p.chunksPerStream} chunks), so that what ` +
+        "is measured is each client warm, not V8 compiling it.",
         "req/s, chunks/s and CPU are the medians of the rounds; × undici and CPU × undici are the medians of the " +
         "rounds' paired ratios (this client's round ÷ raw undici's same round), and \"× undici per round\" lists " +
         "them: a slow spell of the shared machine moves both sides of a pair.",

@@ -35,6 +35,7 @@ child.main(
       kind: "stream",
       client: client.id,
       streams: c.streams,
+      concurrency: c.concurrency,
       chunksPerStream: c.chunksPerStream,
       chunks: outcome.chunks,
       failures: outcome.failures,
