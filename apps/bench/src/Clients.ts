@@ -15,12 +15,12 @@
  *   ours is, on this Effect version.
  * - `ours`: `MimoClient` over `NodeMimoClient.layer` (undici), default settings.
  *
- * Every client runs its calls in the same load shape (`LoadShape`): by default
- * `concurrency` workers, each making its calls one after the other — `pool` of
- * async functions for the promise clients, as many fibers for the Effect ones.
- * The Effect clients can also run one fiber per call (`Effect.forEach` with
- * `concurrency`), the wire case's extra calls variant: what forking a fiber per
- * call costs on this Effect version.
+ * The promise clients run their calls (streams) in `pool`: `concurrency` async
+ * workers, each making its calls one after the other. The Effect clients run
+ * theirs as Effect programs usually do, one fiber per call forked by
+ * `Effect.forEach` with `concurrency`, or (`LoadShape` `"workers"`, as the wire
+ * case asks, to compare like with like) as `concurrency` fibers shaped as the
+ * pool is.
  * - `ours+limiter` / `ours+redis`: the same, decorated by the client-side
  *   limiter (in memory, or shared through Redis), when those modules are there.
  *
@@ -112,19 +112,20 @@ export interface StreamOutcome {
 export interface BenchClient {
   readonly id: Id
   /**
-   * `total` non-streaming chat calls, at most `concurrency` in flight, in the given shape (default `"workers"`;
-   * a promise client has only that one).
+   * `total` non-streaming chat calls, at most `concurrency` in flight, in the given shape (an Effect client's
+   * default `"fiber-per-call"`; a promise client has only `"workers"`).
    */
   readonly chatLoad: (total: number, concurrency: number, shape?: LoadShape) => Promise<ChatOutcome>
   /** `streams` streaming calls, at most `concurrency` in flight, counting chunks. */
-  readonly streamLoad: (streams: number, concurrency: number) => Promise<StreamOutcome>
+  readonly streamLoad: (streams: number, concurrency: number, shape?: LoadShape) => Promise<StreamOutcome>
   readonly close: () => Promise<void>
 }
 
 /**
  * How a client's calls are run at a concurrency: `"workers"`, as many workers as the concurrency, each making
- * its calls one after the other (the shape of every client by default); `"fiber-per-call"`, for an Effect
- * client, one fiber per call forked by `Effect.forEach` with `concurrency`.
+ * its calls one after the other (the promise clients' only shape); `"fiber-per-call"`, for an Effect client,
+ * one fiber per call forked by `Effect.forEach` with `concurrency` (its default: what Effect programs usually
+ * write).
  *
  * @since 0.1.0
  * @category models
@@ -362,7 +363,7 @@ const effectPool = (
 
 /**
  * The load loops of an Effect client (ours, `effect-undici`), the same for both: `effectPool` in the shape asked
- * (streams always in workers). `run` runs an effect to a promise (in the client's runtime).
+ * (default: a fiber per call). `run` runs an effect to a promise (in the client's runtime).
  */
 const effectLoads = (
   run: <A>(effect: Effect.Effect<A>) => Promise<A>,
@@ -374,7 +375,7 @@ const effectLoads = (
     return failure._tag === "Some" ? errorKey(failure.value) : Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect"
   }
   return {
-    chatLoad: (total, concurrency, shape = "workers") =>
+    chatLoad: (total, concurrency, shape = "fiber-per-call") =>
       run(Effect.suspend(() => {
         const latencies = new Float64Array(total)
         const errors: Record<string, number> = {}
@@ -396,7 +397,7 @@ const effectLoads = (
           Effect.map(() => ({ successes, failures, errors, latencies }))
         )
       })),
-    streamLoad: (streams, concurrency) =>
+    streamLoad: (streams, concurrency, shape = "fiber-per-call") =>
       run(Effect.suspend(() => {
         const errors: Record<string, number> = {}
         let chunks = 0
@@ -410,7 +411,7 @@ const effectLoads = (
             chunks += n
           }
         })
-        return effectPool(streams, concurrency, "workers", one).pipe(
+        return effectPool(streams, concurrency, shape, one).pipe(
           Effect.map(() => ({ chunks, failures, errors }))
         )
       }))

@@ -7,7 +7,8 @@
  * An optional warm-up at the same concurrency runs first, unmeasured.
  *
  * Usage: `node dist/cases/chat.js <client> '{"baseUrl":"…/v1","total":5000,"concurrency":64,"warmup":1000}'`
- * (`"shape": "fiber-per-call"` runs an Effect client's calls one fiber each instead of in workers).
+ * (`"shape": "workers"` runs an Effect client's calls in as many fibers as the concurrency, the shape of the
+ * promise clients' pool, instead of one fiber per call).
  *
  * @since 0.1.0
  */
@@ -26,7 +27,7 @@ const Config = Schema.Struct({
   limitKey: Schema.optional(Schema.String),
   barrier: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** The load shape of an Effect client (Clients.LoadShape); a promise client has only `"workers"`. */
-  shape: Schema.optionalWith(Schema.Literal("workers", "fiber-per-call"), { default: () => "workers" as const })
+  shape: Schema.optionalWith(Schema.Literal("workers", "fiber-per-call"), { default: () => "fiber-per-call" as const })
 })
 
 child.main(

@@ -15,7 +15,9 @@ const Config = Schema.Struct({
   streams: Schema.Number,
   concurrency: Schema.Number,
   chunksPerStream: Schema.Number,
-  warmup: Schema.optionalWith(Schema.Number, { default: () => 0 })
+  warmup: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** The load shape of an Effect client (Clients.LoadShape); a promise client has only `"workers"`. */
+  shape: Schema.optionalWith(Schema.Literal("workers", "fiber-per-call"), { default: () => "fiber-per-call" as const })
 })
 
 child.main(
@@ -23,11 +25,11 @@ child.main(
   (c) => ({ baseUrl: c.baseUrl }),
   () => false,
   async (client, c) => {
-    if (c.warmup > 0) await client.streamLoad(c.warmup, Math.min(c.warmup, c.concurrency))
+    if (c.warmup > 0) await client.streamLoad(c.warmup, Math.min(c.warmup, c.concurrency), c.shape)
     const cpu0 = process.cpuUsage()
     const monoStartUs = Number(process.hrtime.bigint() / 1000n)
     const t0 = performance.now()
-    const outcome = await client.streamLoad(c.streams, c.concurrency)
+    const outcome = await client.streamLoad(c.streams, c.concurrency, c.shape)
     const wallMs = performance.now() - t0
     const monoEndUs = Number(process.hrtime.bigint() / 1000n)
     const cpu = process.cpuUsage(cpu0)
