@@ -94,12 +94,11 @@ const noHeaders: Record<string, string | Array<string> | undefined> = {}
  * that gathers the body's buffers is the cheapest exchange undici offers
  * (apps/bench measures it), and its controller aborts without an `AbortSignal`.
  *
- * Settled, it lets go of everything it held (the fiber's callback, the body's
- * buffers, the headers, the timer): undici keeps a finished request, and with it
- * its handler, in its connection's queue until 256 have finished on that
- * connection, and whatever the handler still held lived that long — long enough
- * to be copied out of the young generation, which made every scavenge dearer
- * (apps/bench/analysis.md, session 8).
+ * Settled, it lets go of everything it held (undici's controller, the fiber's
+ * callback, the body's buffers, the headers, the timer). A handler undici has
+ * finished with stays referenced for a while, and whatever it still held lived
+ * that long: long enough to be copied out of the young generation, which made
+ * every scavenge dearer (apps/bench/analysis.md, session 8).
  */
 class Exchange implements Undici.Dispatcher.DispatchHandler {
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
