@@ -14,6 +14,8 @@
  *   errors, no retries, no timeouts): the floor of any Effect client driven as
  *   ours is, on this Effect version.
  * - `ours`: `MimoClient` over `NodeMimoClient.layer` (undici), default settings.
+ * - `ours+limiter` / `ours+redis`: the same, decorated by the client-side
+ *   limiter (in memory, or shared through Redis), when those modules are there.
  *
  * The promise clients run their calls (streams) in `pool`: `concurrency` async
  * workers, each making its calls one after the other. The Effect clients run
@@ -21,8 +23,6 @@
  * `Effect.forEach` with `concurrency`, or (`LoadShape` `"workers"`, as the wire
  * case asks, to compare like with like) as `concurrency` fibers shaped as the
  * pool is.
- * - `ours+limiter` / `ours+redis`: the same, decorated by the client-side
- *   limiter (in memory, or shared through Redis), when those modules are there.
  *
  * @since 0.1.0
  */
@@ -34,6 +34,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import OpenAI from "openai"
 import * as Undici from "undici"
@@ -130,7 +131,21 @@ export interface BenchClient {
  * @since 0.1.0
  * @category models
  */
-export type LoadShape = "workers" | "fiber-per-call"
+export const LoadShape = Schema.Literal("workers", "fiber-per-call")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LoadShape = typeof LoadShape.Type
+
+/**
+ * A child case's `shape` setting: an Effect client's load shape, one fiber per call unless said.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const loadShapeSetting = Schema.optionalWith(LoadShape, { default: () => "fiber-per-call" as const })
 
 /**
  * Settings of a client.

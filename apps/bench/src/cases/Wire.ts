@@ -210,12 +210,14 @@ export const run = async (
 ): Promise<{ readonly result: Results.CaseResult; readonly profiles: ReadonlyArray<ProfileResult> }> => {
   const p = parameters(ctx.quick)
   const selected = clients.filter((c) => ctx.clients.includes(c))
+  /** The selected clients that run a variant. */
+  const clientsOf = (v: Variant) => selected.filter((c) => v.only === undefined || v.only.includes(c))
   const timeoutMs = (ctx.quick ? 60 : 120) * 1000
   // samples[variant][client][round]: a Sample, or why there is none.
   const samples = new Map<string, Map<Clients.Id, Array<Sample | string>>>()
   for (let pass = 0; pass < p.rounds; pass++) {
     for (const v of variants(p)) {
-      const runs = selected.filter((c) => v.only === undefined || v.only.includes(c))
+      const runs = clientsOf(v)
       await Runner.withServer("mock", { chunks: v.chunks }, async (server) => {
         for (let i = 0; i < runs.length; i++) {
           const client = runs[(i + pass) % runs.length]
@@ -235,7 +237,7 @@ export const run = async (
   for (const v of variants(p)) {
     const byClient = samples.get(v.variant)
     const reference = byClient?.get("undici") ?? []
-    for (const client of selected.filter((c) => v.only === undefined || v.only.includes(c))) {
+    for (const client of clientsOf(v)) {
       const row: MutableRow = { client, label: Clients.labels[client], variant: v.variant, status: "ok" }
       const list = byClient?.get(client) ?? []
       const ok = list.filter((s): s is Sample => typeof s !== "string")

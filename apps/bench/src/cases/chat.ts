@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as Clients from "../Clients.js"
 import * as child from "../internal/child.js"
 import { quantile } from "../Load.js"
 
@@ -27,7 +28,7 @@ const Config = Schema.Struct({
   limitKey: Schema.optional(Schema.String),
   barrier: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** The load shape of an Effect client (Clients.LoadShape); a promise client has only `"workers"`. */
-  shape: Schema.optionalWith(Schema.Literal("workers", "fiber-per-call"), { default: () => "fiber-per-call" as const })
+  shape: Clients.loadShapeSetting
 })
 
 child.main(

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as Clients from "../Clients.js"
 import * as child from "../internal/child.js"
 
 const Config = Schema.Struct({
@@ -17,7 +18,7 @@ const Config = Schema.Struct({
   chunksPerStream: Schema.Number,
   warmup: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   /** The load shape of an Effect client (Clients.LoadShape); a promise client has only `"workers"`. */
-  shape: Schema.optionalWith(Schema.Literal("workers", "fiber-per-call"), { default: () => "fiber-per-call" as const })
+  shape: Clients.loadShapeSetting
 })
 
 child.main(
