@@ -2,6 +2,7 @@ import * as Sse from "@effect/experimental/Sse"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as MimoError from "../MimoError.js"
+import * as Utf8 from "./utf8.js"
 
 /** @internal */
 export const excerpt = (text: string, max = 512): string => text.length > max ? `${text.slice(0, max)}…` : text
@@ -167,17 +168,27 @@ export interface ChunkReader<A> {
  * @internal
  */
 export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<A> => {
-  const decoder = new TextDecoder()
+  const decoder = Utf8.makeUtf8Decoder()
   const pending: Array<string> = []
   let done = false
   let events = 0
   let chunks = 0
   let finished = false
   /**
-   * The text of the chunks so far, as the pieces themselves (joined when asked, on a failure): a string
-   * concatenated per chunk would allocate a rope node per chunk, kept for the whole stream.
+   * The text of the chunks so far, one string per batch read (all joined when asked, on a failure). Not a string
+   * concatenated per chunk (a rope node per chunk, kept for the whole stream), nor each chunk's own string: a
+   * stream outlives many scavenges, so what it keeps is promoted to the old generation, and a few thousand small
+   * strings per stream were a sixth of what 50 concurrent streams promoted (apps/bench/analysis.md, "Issue 14,
+   * session 9").
    */
   const texts: Array<string> = []
+  /** The texts of the batch being read, joined into one of {@link texts} when it is done. */
+  const batch: Array<string> = []
+  const keepBatch = (): void => {
+    if (batch.length === 0) return
+    texts.push(batch.length === 1 ? batch[0]! : batch.join(""))
+    batch.length = 0
+  }
   const requestId = options.requestId !== undefined ? { requestId: options.requestId } : {}
   const guard = options.guard
   const framer = makeFramer(
@@ -189,6 +200,12 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
   )
 
   const drain = (out: Array<A>): MimoError.MimoError | undefined => {
+    const error = drainEvents(out)
+    keepBatch()
+    return error
+  }
+
+  const drainEvents = (out: Array<A>): MimoError.MimoError | undefined => {
     for (let i = 0; i < pending.length; i++) {
       const data = pending[i]!
       events++
@@ -236,7 +253,7 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
       }
       chunks++
       const text = options.text(chunk)
-      if (text !== "") texts.push(text)
+      if (text !== "") batch.push(text)
       if (!finished && options.finished(chunk)) finished = true
       out.push(chunk)
     }
@@ -261,14 +278,14 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
   return {
     feed: (pieces, out) => {
       for (const piece of pieces) {
-        const error = feedText(decoder.decode(piece, { stream: true }), out)
+        const error = feedText(decoder.decode(piece), out)
         if (error !== undefined || done) return error
       }
       return undefined
     },
     end: (out) => {
       // A last event that lacked its blank line is dispatched (lenient: mimo-api.md §4).
-      const error = feedText(decoder.decode() + "\n\n", out)
+      const error = feedText(decoder.end() + "\n\n", out)
       if (error !== undefined || done) return error
       if (events === 0) {
         return new MimoError.TransportError({
@@ -296,6 +313,7 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
       return chunks
     },
     get received() {
+      keepBatch()
       if (texts.length > 1) texts.splice(0, texts.length, texts.join(""))
       return texts.length === 0 ? "" : texts[0]!
     }
