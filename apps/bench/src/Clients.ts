@@ -139,13 +139,16 @@ export const LoadShape = Schema.Literal("workers", "fiber-per-call")
  */
 export type LoadShape = typeof LoadShape.Type
 
+/** An Effect client's load shape unless said: one fiber per call. */
+const defaultLoadShape: LoadShape = "fiber-per-call"
+
 /**
  * A child case's `shape` setting: an Effect client's load shape, one fiber per call unless said.
  *
  * @since 0.1.0
  * @category models
  */
-export const loadShapeSetting = Schema.optionalWith(LoadShape, { default: () => "fiber-per-call" as const })
+export const loadShapeSetting = Schema.optionalWith(LoadShape, { default: () => defaultLoadShape })
 
 /**
  * Settings of a client.
@@ -390,7 +393,7 @@ const effectLoads = (
     return failure._tag === "Some" ? errorKey(failure.value) : Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect"
   }
   return {
-    chatLoad: (total, concurrency, shape = "fiber-per-call") =>
+    chatLoad: (total, concurrency, shape = defaultLoadShape) =>
       run(Effect.suspend(() => {
         const latencies = new Float64Array(total)
         const errors: Record<string, number> = {}
@@ -412,7 +415,7 @@ const effectLoads = (
           Effect.map(() => ({ successes, failures, errors, latencies }))
         )
       })),
-    streamLoad: (streams, concurrency, shape = "fiber-per-call") =>
+    streamLoad: (streams, concurrency, shape = defaultLoadShape) =>
       run(Effect.suspend(() => {
         const errors: Record<string, number> = {}
         let chunks = 0

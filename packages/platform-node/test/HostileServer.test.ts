@@ -3,7 +3,8 @@
  * on a random port), over both wires (`NodeMimoClient.layer`'s undici
  * transport, and `MimoTransport.layerHttpClient` over an `HttpClient`), on the
  * real clock with short limits: streams that never end, stall, lie about
- * their content type or end too early; huge bodies and lines; deep JSON;
+ * their content type or end too early; characters cut between packets and
+ * bytes that are no UTF-8; huge bodies and lines; deep JSON;
  * `__proto__` keys; a server that echoes the key; a deadline against a hang.
  * Each is a typed error within a bound, nothing leaked, nothing hung.
  */
@@ -44,6 +45,28 @@ interface Hostile {
   readonly closedEarly: () => number
   /** Bytes the server managed to write for a scenario. */
   readonly written: Map<string, number>
+}
+
+/**
+ * An SSE body whose characters the network cuts in two: `你` after its first byte, `😀` after its second, and a
+ * piece that ends on a byte that is no UTF-8 at all (0xff, inside a chunk's text).
+ */
+const splitBody = (): ReadonlyArray<Buffer> => {
+  const text = Buffer.from(chunkLine("Hello ") + chunkLine("你好😀"))
+  const bad = Buffer.concat([
+    Buffer.from(chunkLine("x#y").split("#")[0]!),
+    Buffer.from([0xff]),
+    Buffer.from(chunkLine("x#y").split("#")[1]! + chunkLine("!", "stop") + "data: [DONE]\n\n")
+  ])
+  const cjk = text.indexOf(0xe4)
+  const emoji = text.indexOf(0xf0)
+  const invalid = bad.indexOf(0xff)
+  return [
+    text.subarray(0, cjk + 1),
+    text.subarray(cjk + 1, emoji + 2),
+    Buffer.concat([text.subarray(emoji + 2), bad.subarray(0, invalid + 1)]),
+    bad.subarray(invalid + 1)
+  ]
 }
 
 const sse = (res: Http.ServerResponse, headers: Http.OutgoingHttpHeaders = {}) =>
@@ -97,6 +120,19 @@ const hostile = Effect.acquireRelease(
         case "gzip-200":
           sse(res, { "content-encoding": "gzip" })
           return res.end(Zlib.gzipSync(chunkLine("Hi", "stop") + "data: [DONE]\n\n"))
+        case "utf8-split": { // the body in 4 packets 30 ms apart, each cut inside a character or after a bad byte
+          sse(res)
+          const pieces = splitBody()
+          let next = 0
+          const write = () => {
+            if (res.destroyed) return
+            const piece = pieces[next++]
+            if (piece === undefined) return res.end()
+            res.write(piece)
+            timers.add(setTimeout(write, 30))
+          }
+          return write()
+        }
         case "empty-sse":
           sse(res)
           return res.end()
@@ -334,6 +370,23 @@ for (const wire of wires) {
           expect(yield* waitUntil(() => srv.closedEarly() === 1)).toBe(true)
           // The server wrote what the socket buffers took, far less than an endless body.
           expect(srv.written.get("huge-200") ?? 0).toBeLessThan(64 * 1024 * 1024)
+        }))
+
+      it.scopedLive("characters cut between packets arrive whole, and a byte that is no UTF-8 is U+FFFD, not an error", () =>
+        Effect.gen(function*() {
+          const srv = yield* hostile
+          const mimo = yield* clientFor(wire, srv.url("utf8-split"))
+          const { exit, ms } = yield* timed(Stream.runCollect(mimo.stream(hello)))
+          expect(Exit.isSuccess(exit)).toBe(true)
+          if (Exit.isSuccess(exit)) {
+            expect(Chunk.toReadonlyArray(exit.value).map((c) => c.choices[0]?.delta?.content)).toEqual([
+              "Hello ",
+              "你好😀",
+              "x\ufffdy",
+              "!"
+            ])
+          }
+          expect(ms).toBeLessThan(2000)
         }))
 
       it.scopedLive("an SSE line past maxEventSize is a ResponseDecodeError, read no further", () =>

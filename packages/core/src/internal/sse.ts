@@ -182,7 +182,7 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
    * session 9").
    */
   const texts: Array<string> = []
-  /** The texts of the batch being read, joined into one of {@link texts} when it is done. */
+  /** The texts of the batch being read, joined into one of {@link texts} when it is done (empty between calls). */
   const batch: Array<string> = []
   const keepBatch = (): void => {
     if (batch.length === 0) return
@@ -313,7 +313,6 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
       return chunks
     },
     get received() {
-      keepBatch()
       if (texts.length > 1) texts.splice(0, texts.length, texts.join(""))
       return texts.length === 0 ? "" : texts[0]!
     }

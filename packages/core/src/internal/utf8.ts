@@ -66,7 +66,7 @@ export const makeUtf8Decoder = (): Utf8Decoder => {
         clean = endsAscii
       }
       ascii = text.length === length
-      return first ? started(text) : text
+      return started(text)
     },
     end: () => {
       if (clean || streaming === undefined) return ""

@@ -136,7 +136,6 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
     this.finish()
     resume(effect)
     this.stop()
-    this.controller = undefined
   }
 
   /** Interrupted: stop without resuming. */
@@ -144,7 +143,6 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
     if (this.done) return
     this.finish()
     this.stop()
-    this.controller = undefined
   }
 
   /** Done: the timer cleared, and nothing kept that undici's queue would keep alive with this handler. */
@@ -164,9 +162,13 @@ class Exchange implements Undici.Dispatcher.DispatchHandler {
     this.headers = noHeaders
   }
 
-  /** Aborts the request if it is not finished; one still queued for a socket is aborted when it gets one. */
+  /**
+   * Aborts the request if it is not finished (one still queued for a socket is aborted when it gets one), and
+   * lets go of undici's controller.
+   */
   private stop(): void {
     const controller = this.controller
+    this.controller = undefined
     if (controller !== undefined && !this.ended && !controller.aborted) controller.abort(aborted)
   }
 
