@@ -9,7 +9,8 @@
  *   (the default) or 4.
  * - `effect-undici`: raw undici's own requests and SSE loop run the way an Effect
  *   program runs them — `Effect.tryPromise` per call, and a `Stream` per streamed
- *   call (one element per event, each piece's events as one `Chunk`) counted by
+ *   call (one element per event, each piece's events as one `Chunk`, in the
+ *   cheapest `Stream` of pieces: one channel, one effect per piece) counted by
  *   `Stream.runCount` — with no client logic at all (no validation, no typed
  *   errors, no retries, no timeouts): the floor of any Effect client driven as
  *   ours is, on this Effect version.
@@ -29,6 +30,7 @@
 import * as MimoClient from "@effect-mimo/core/MimoClient"
 import * as NodeMimoClient from "@effect-mimo/platform-node/NodeMimoClient"
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -442,21 +444,34 @@ const effectLoads = (
 
 const makeEffectUndici = (options: Options): BenchClient => {
   const { once, openStream } = undiciRequests(options)
-  const events = (body: Undici.Dispatcher.ResponseData["body"]): Stream.Stream<unknown, unknown> => {
+  type Events = Channel.Channel<Chunk.Chunk<unknown>, unknown, unknown, unknown, void, unknown>
+  // The cheapest `Stream` of a body's pieces on this Effect version: one channel that runs one effect per piece
+  // (the body iterator's `next`) and writes that piece's events as one `Chunk`, and gives the body back when it
+  // ends (`return`, as `Stream.fromAsyncIterable` does). With `Stream.runCount` it takes ≈ 550 Effect steps per
+  // 2,000-chunk stream, ≈ 480 of them the run's own. `Stream.fromAsyncIterable` + `mapConcatChunk`, its shape
+  // before session 10, took ≈ 1,100 (two layers more per piece and per run): it measured more than the floor
+  // (apps/bench/analysis.md, "Issue 14, session 10").
+  const events = (body: Undici.Dispatcher.ResponseData["body"]): Events => {
     const read = SseReader.make()
-    // Each piece of the body is one element of `fromAsyncIterable`; its events become one `Chunk`.
-    return Stream.mapConcatChunk(Stream.fromAsyncIterable(body, (e) => e), (bytes: Uint8Array) => {
+    const iterator: AsyncIterator<unknown> = body[Symbol.asyncIterator]()
+    const next = Effect.tryPromise(() => iterator.next())
+    const loop: Events = Channel.flatMap(Channel.fromEffect(next), (result): Events => {
+      if (result.done === true) return Channel.void
+      if (!(result.value instanceof Uint8Array)) {
+        return Channel.fail(new Error("the body gave a piece that is not bytes"))
+      }
       const out: Array<unknown> = []
-      read(bytes, out)
-      return Chunk.unsafeFromArray(out)
+      read(result.value, out)
+      return out.length === 0 ? loop : Channel.flatMap(Channel.write(Chunk.unsafeFromArray(out)), () => loop)
     })
+    return Channel.ensuring(loop, Effect.promise(async () => void (await iterator.return?.())))
   }
   return {
     id: "effect-undici",
     ...effectLoads(
       Effect.runPromise,
       Effect.tryPromise(once),
-      Stream.unwrap(Effect.map(Effect.tryPromise(openStream), events))
+      Stream.fromChannel(Channel.unwrap(Effect.map(Effect.tryPromise(openStream), events)))
     ),
     close: () => Promise.resolve()
   }

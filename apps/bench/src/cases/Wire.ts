@@ -331,7 +331,8 @@ export const run = async (
         "cases run them), beside raw undici's same round: what a fiber per call costs.",
         "raw undici inside Effect: raw undici's own request and `data:` loop, driven as ours is — " +
         "`Effect.tryPromise` per call, and for streams one `Stream` per call " +
-        "(`Stream.fromAsyncIterable` of the body, each piece's events one `Chunk`) counted by `Stream.runCount` — " +
+        "(the cheapest `Stream` of the body's pieces: one channel, one effect per piece, each piece's events one " +
+        "`Chunk`) counted by `Stream.runCount` — " +
         "with no client logic at all (no validation, typed errors, retries or timeouts): what running raw undici's " +
         "requests as an Effect program costs on this Effect version, the floor of a client that uses undici.request " +
         "and Effect's Stream as they are (ours sends through its own undici dispatch handler and stream reader)."
