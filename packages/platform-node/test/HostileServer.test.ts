@@ -53,10 +53,11 @@ interface Hostile {
  */
 const splitBody = (): ReadonlyArray<Buffer> => {
   const text = Buffer.from(chunkLine("Hello ") + chunkLine("你好😀"))
+  const [before, after] = chunkLine("x#y").split("#")
   const bad = Buffer.concat([
-    Buffer.from(chunkLine("x#y").split("#")[0]!),
+    Buffer.from(before!),
     Buffer.from([0xff]),
-    Buffer.from(chunkLine("x#y").split("#")[1]! + chunkLine("!", "stop") + "data: [DONE]\n\n")
+    Buffer.from(after! + chunkLine("!", "stop") + "data: [DONE]\n\n")
   ])
   const cjk = text.indexOf(0xe4)
   const emoji = text.indexOf(0xf0)

@@ -175,14 +175,14 @@ export const makeChunkReader = <A>(options: ChunkReaderOptions<A>): ChunkReader<
   let chunks = 0
   let finished = false
   /**
-   * The text of the chunks so far, one string per batch read (all joined when asked, on a failure). Not a string
-   * concatenated per chunk (a rope node per chunk, kept for the whole stream), nor each chunk's own string: a
-   * stream outlives many scavenges, so what it keeps is promoted to the old generation, and a few thousand small
+   * The text of the chunks so far, one string per piece of the body read (all joined when asked, on a failure).
+   * Not a string concatenated per chunk (a rope node per chunk, kept for the whole stream), nor each chunk's own
+   * string: a stream outlives many scavenges, so what it keeps is promoted to the old generation, and a few thousand small
    * strings per stream were a sixth of what 50 concurrent streams promoted (apps/bench/analysis.md, "Issue 14,
    * session 9").
    */
   const texts: Array<string> = []
-  /** The texts of the batch being read, joined into one of {@link texts} when it is done (empty between calls). */
+  /** The texts of the piece being read, joined into one of {@link texts} when it is done (empty between pieces). */
   const batch: Array<string> = []
   const keepBatch = (): void => {
     if (batch.length === 0) return
